@@ -1,0 +1,24 @@
+"""nbgrader settings of the course.
+
+nbgrader's own folder names are mapped onto the course layout:
+``solutions/`` holds the source (instructor) notebooks and ``notebooks/`` the
+release (student) versions that ``nbgrader generate_assignment`` writes.
+"""
+c = get_config()  # noqa: F821 (provided by nbgrader)
+
+c.CourseDirectory.root = "."
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "notebooks"
+c.CourseDirectory.submitted_directory = "submitted"
+c.CourseDirectory.autograded_directory = "autograded"
+c.CourseDirectory.feedback_directory = "feedback"
+c.CourseDirectory.db_url = "sqlite:///gradebook.db"
+
+# Student versions: nbgrader's stub for a solution region.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# Grading: a cell that runs longer than this is stopped and scores 0; the
+# other cells are still graded.
+c.Execute.timeout = 60
+c.Execute.interrupt_on_timeout = True
