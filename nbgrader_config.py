@@ -22,3 +22,11 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # other cells are still graded.
 c.Execute.timeout = 60
 c.Execute.interrupt_on_timeout = True
+
+# A test cell scores 0 when it shows an error. nbgrader also scores 0 for any
+# stderr text; warnings and progress bars are no error, so drop all stderr first.
+c.IgnorePattern.enabled = True
+c.IgnorePattern.pattern = r"[\s\S]*"
+
+# A submission that deleted a test cell gets it back (and runs it).
+c.OverwriteCells.add_missing_cells = True

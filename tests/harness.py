@@ -41,6 +41,12 @@ def grade_ids(nb) -> dict[str, dict]:
 
 
 def total_points(nb) -> float:
+    """Points the autograder can give (manually graded answers are left out)."""
+    return sum(m.get("points", 0) for m in grade_ids(nb).values() if m.get("grade") and not m.get("solution"))
+
+
+def all_points(nb) -> float:
+    """Every point of the notebook, manually graded answers included."""
     return sum(m.get("points", 0) for m in grade_ids(nb).values() if m.get("grade"))
 
 

@@ -10,7 +10,8 @@ import nbformat
 REGIONS = [("BEGIN SOLUTION", "END SOLUTION"), ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS"),
            ("BEGIN MARK SCHEME", "END MARK SCHEME")]
 TEXT_SUFFIXES = {".html", ".ipynb", ".md", ".txt", ".js", ".py", ".json"}
-MIN_LENGTH = 16
+LONG_LINE = 40    # a single secret line this long is specific enough to search for alone
+PAIR_LINE = 8     # shorter lines are searched as pairs of consecutive lines
 
 
 def _normalize(text: str) -> str:
@@ -18,8 +19,12 @@ def _normalize(text: str) -> str:
 
 
 def secret_lines(solution: Path, student: Path | None = None) -> set[str]:
-    """Lines of length >= MIN_LENGTH inside solution, hidden-test and mark-scheme regions,
-    leaving out lines that the student version also shows."""
+    """Fragments of solution, hidden-test and mark-scheme regions to search for.
+
+    A fragment is either one line of at least LONG_LINE characters or two
+    consecutive lines of at least PAIR_LINE characters each (a common short line
+    such as ``with torch.no_grad():`` alone proves nothing).  Lines that the
+    student version also shows are left out."""
     nb = nbformat.read(solution, as_version=4)
     public = set()
     if student is not None and student.exists():
@@ -27,17 +32,21 @@ def secret_lines(solution: Path, student: Path | None = None) -> set[str]:
                   for line in c.source.splitlines()}
     secrets = set()
     for c in nb.cells:
-        inside = False
+        inside, previous = False, None
         for line in c.source.splitlines():
-            if any(begin in line for begin, _ in REGIONS):
-                inside = True
-                continue
-            if any(end in line for _, end in REGIONS):
-                inside = False
+            if any(begin in line for begin, _ in REGIONS) or any(end in line for _, end in REGIONS):
+                inside = any(begin in line for begin, _ in REGIONS)
+                previous = None
                 continue
             norm = _normalize(line)
-            if inside and len(norm) >= MIN_LENGTH and norm not in public:
+            if not inside or not norm or norm in public:
+                previous = None
+                continue
+            if len(norm) >= LONG_LINE:
                 secrets.add(norm)
+            if previous and len(previous) >= PAIR_LINE and len(norm) >= PAIR_LINE:
+                secrets.add(previous + " " + norm)
+            previous = norm
     return secrets
 
 

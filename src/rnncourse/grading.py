@@ -15,13 +15,14 @@ Test cells of graded notebooks import only this module from ``rnncourse``.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 
 import numpy as np
 
 ANSWERS_ENV = "RNNCOURSE_ANSWERS_DIR"
-_KEY = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
+_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
 def _describe(x) -> str:
@@ -131,17 +132,25 @@ def _plain(value, key: str) -> np.ndarray:
     return arr
 
 
-def submit(key: str, value) -> None:
+def submit(key: str, value, rtol: float = 1e-6, atol: float = 1e-9) -> None:
     """Record ``value`` as the answer named ``key`` (``"<grade_id>/<name>"``) for the grader.
 
     ``value`` must be plain data: a numpy array, a torch tensor, a Python or NumPy
-    number, bool or string, or a list/tuple of those.
+    number, bool or string, or a list/tuple of those.  Submit only values that every
+    correct solution reproduces: the grader compares them with the solution's own
+    answers using the solution's ``rtol``/``atol`` (floats) or exactly (ints,
+    bools, strings).  For a value that legitimately varies between correct
+    solutions (a trained loss, a sample), submit the verdict instead, for example
+    ``submit(key, bool(loss < 0.1))``.
     """
-    if not isinstance(key, str) or not _KEY.match(key):
-        raise ValueError(f"answer key must look like 'grade_id/name', got {key!r}")
+    if not isinstance(key, str) or not _KEY.match(key) or "__" in key:
+        raise ValueError(f"answer key must look like 'grade_id/name' (letters, digits, '_', '-', '.'; "
+                         f"no '__'), got {key!r}")
     arr = np.array(_plain(value, key), copy=True)
     folder = os.environ.get(ANSWERS_ENV)
     if folder:
-        path = os.path.join(folder, key.replace("/", "__") + ".npy")
-        with open(path, "wb") as handle:
+        stem = os.path.join(folder, key.replace("/", "__"))
+        with open(stem + ".npy", "wb") as handle:
             np.save(handle, arr, allow_pickle=False)
+        with open(stem + ".json", "w") as handle:
+            json.dump({"key": key, "rtol": float(rtol), "atol": float(atol)}, handle)

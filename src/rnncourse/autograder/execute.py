@@ -1,0 +1,71 @@
+"""nbgrader's ``Execute`` with the kernel in the sandbox, outputs capped and answers collected."""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from nbformat import NotebookNode
+from nbgrader.preprocessors import Execute
+from traitlets import Bool, Integer, List, Unicode
+
+from .answers import load_answers
+from .sandbox import Limits, Policy, SandboxKernelManager
+
+
+class SandboxedExecute(Execute):
+    """Execute a notebook with its kernel inside bubblewrap.
+
+    After execution ``resources["rnncourse_answers"]`` holds the answers the test
+    cells submitted (read by trusted code from the kernel's answers folder).
+    """
+
+    hidden_paths = List(Unicode(), help="folders the kernel must not see (the course root is added)").tag(config=True)
+    max_output_bytes = Integer(Limits.output_bytes, help="outputs kept per cell").tag(config=True)
+    memory_bytes = Integer(Limits.memory_bytes).tag(config=True)
+    processes = Integer(Limits.processes).tag(config=True)
+    sandboxed = Bool(True, help="run kernels in bubblewrap (False only where it cannot run)").tag(config=True)
+
+    def __init__(self, *args, **kwargs):
+        kwargs["kernel_manager_class"] = SandboxKernelManager
+        super().__init__(*args, **kwargs)
+        self._output_sizes: dict[int, int] = {}
+
+    def create_kernel_manager(self):
+        km = super().create_kernel_manager()
+        km.policy = Policy(hidden=[Path(p) for p in self.hidden_paths],
+                           limits=Limits(memory_bytes=self.memory_bytes, processes=self.processes,
+                                         output_bytes=self.max_output_bytes))
+        answers = km.scratch / "answers"
+        answers.mkdir(exist_ok=True)
+        answers.chmod(0o777)
+        km.answers_dir = str(answers)
+        km.sandboxed = self.sandboxed
+        self._answers_dir = answers
+        return km
+
+    def output(self, outs, msg, display_id, cell_index):
+        """Keep at most ``max_output_bytes`` of output per cell; drop the rest with a note."""
+        size = len(str(msg.get("content", "")))
+        used = self._output_sizes.get(cell_index, 0)
+        self._output_sizes[cell_index] = used + size
+        if used + size > self.max_output_bytes:
+            if used <= self.max_output_bytes:
+                note = NotebookNode(output_type="stream", name="stdout",
+                                    text=f"\n[output truncated by the grader after {self.max_output_bytes} bytes]\n")
+                outs.append(note)
+            return None
+        return super().output(outs, msg, display_id, cell_index)
+
+    def preprocess(self, nb, resources=None, km=None):
+        resources = resources if resources is not None else {}
+        self._output_sizes = {}
+        self._answers_dir = None
+        try:
+            nb, resources = super().preprocess(nb, resources, km=km)
+        finally:
+            manager = self.km
+            if self._answers_dir is not None:
+                resources["rnncourse_answers"] = load_answers(self._answers_dir)
+            if isinstance(manager, SandboxKernelManager):
+                manager.cleanup_scratch()
+        return nb, resources

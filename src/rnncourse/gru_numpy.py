@@ -1,0 +1,129 @@
+"""A GRU in NumPy with ``torch.nn.GRU``'s equations, weight layout and gate order.
+
+One layer keeps four arrays, the three blocks stacked in the order r, z, n:
+
+    W_ih: (3H, input_size)   rows [0:H] reset gate r, [H:2H] update gate z, [2H:3H] candidate n
+    W_hh: (3H, H)
+    b_ih: (3H,)   b_hh: (3H,)
+
+and for every time step
+
+    r = sigma(W_ir x + b_ir + W_hr h + b_hr)
+    z = sigma(W_iz x + b_iz + W_hz h + b_hz)
+    n = tanh(W_in x + b_in + r * (W_hn h + b_hn))     <- r multiplies the *whole* hidden term,
+                                                          bias b_hn included
+    h' = (1 - z) * n + z * h
+
+Because r sits between W_hn h + b_hn and the sum, b_in and b_hn are *not*
+interchangeable (unlike the LSTM's two biases), so both are kept.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .lstm_numpy import sigmoid
+from .rnn_numpy import _check
+
+
+@dataclass
+class GRULayer:
+    """Weights of one GRU layer (shapes in the module docstring)."""
+
+    W_ih: np.ndarray
+    W_hh: np.ndarray
+    b_ih: np.ndarray
+    b_hh: np.ndarray
+
+    @property
+    def hidden_size(self) -> int:
+        return self.W_hh.shape[1]
+
+    @property
+    def input_size(self) -> int:
+        return self.W_ih.shape[1]
+
+    def validate(self) -> None:
+        H = self.W_hh.shape[1] if isinstance(self.W_hh, np.ndarray) and self.W_hh.ndim == 2 else None
+        _check("W_hh", self.W_hh, (None if H is None else 3 * H, H))
+        _check("W_ih", self.W_ih, (3 * H, None))
+        _check("b_ih", self.b_ih, (3 * H,))
+        _check("b_hh", self.b_hh, (3 * H,))
+
+
+def init_gru_layer(input_size: int, hidden_size: int, rng: np.random.Generator) -> GRULayer:
+    """PyTorch's default initialization: every entry uniform in [-1/sqrt(H), 1/sqrt(H)]."""
+    k = 1.0 / np.sqrt(hidden_size)
+    u = lambda *shape: rng.uniform(-k, k, shape)
+    return GRULayer(u(3 * hidden_size, input_size), u(3 * hidden_size, hidden_size),
+                    u(3 * hidden_size), u(3 * hidden_size))
+
+
+def gru_cell_forward(x: np.ndarray, h_prev: np.ndarray, layer: GRULayer) -> np.ndarray:
+    """One step for a batch, like ``torch.nn.GRUCell``.
+
+    x: (batch, input_size), h_prev: (batch, H) -> h: (batch, H).
+    """
+    layer.validate()
+    H = layer.hidden_size
+    _check("x", x, (None, layer.input_size))
+    _check("h_prev", h_prev, (x.shape[0], H))
+    gx = x @ layer.W_ih.T + layer.b_ih        # (batch, 3H): input parts of r, z, n
+    gh = h_prev @ layer.W_hh.T + layer.b_hh   # (batch, 3H): hidden parts of r, z, n
+    r = sigmoid(gx[:, :H] + gh[:, :H])
+    z = sigmoid(gx[:, H:2 * H] + gh[:, H:2 * H])
+    n = np.tanh(gx[:, 2 * H:] + r * gh[:, 2 * H:])
+    return (1.0 - z) * n + z * h_prev
+
+
+def gru_forward(x: np.ndarray, layers: list[GRULayer], h0: np.ndarray | None = None):
+    """Run a stacked GRU over a batch, like ``torch.nn.GRU(batch_first=True)``.
+
+    x: (batch, time, input_size); h0: (num_layers, batch, H), zeros when None.
+    Returns output (batch, time, H) and h_n (num_layers, batch, H).
+    """
+    if not layers:
+        raise ValueError("layers must hold at least one GRULayer")
+    _check("x", x, (None, None, layers[0].input_size))
+    batch, steps, _ = x.shape
+    H, L = layers[0].hidden_size, len(layers)
+    for k in range(1, L):
+        if layers[k].input_size != layers[k - 1].hidden_size:
+            raise ValueError(f"layer {k} expects input_size {layers[k].input_size} but layer {k - 1} "
+                             f"has hidden_size {layers[k - 1].hidden_size}")
+    h0 = np.zeros((L, batch, H), dtype=x.dtype) if h0 is None else h0
+    _check("h0", h0, (L, batch, H))
+    inputs, h_n = x, []
+    for k, layer in enumerate(layers):
+        h, outputs = h0[k], []
+        for t in range(steps):
+            h = gru_cell_forward(inputs[:, t], h, layer)
+            outputs.append(h)
+        inputs = np.stack(outputs, axis=1)
+        h_n.append(h)
+    return inputs, np.stack(h_n)
+
+
+def gru_layers_from_torch(module) -> list[GRULayer]:
+    """Read a ``torch.nn.GRU`` (every layer) or ``torch.nn.GRUCell`` into float64 NumPy layers."""
+    import torch
+
+    if isinstance(module, torch.nn.GRUCell):
+        names = [("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+    elif isinstance(module, torch.nn.GRU):
+        if module.bidirectional:
+            raise ValueError("bidirectional GRUs are not supported")
+        names = [(f"weight_ih_l{k}", f"weight_hh_l{k}", f"bias_ih_l{k}", f"bias_hh_l{k}")
+                 for k in range(module.num_layers)]
+    else:
+        raise TypeError(f"expected a torch.nn.GRU or torch.nn.GRUCell, got {type(module).__name__}")
+    get = lambda name: getattr(module, name).detach().cpu().double().numpy().copy()
+    layers = []
+    for w_ih, w_hh, b_ih, b_hh in names:
+        if module.bias:
+            layers.append(GRULayer(get(w_ih), get(w_hh), get(b_ih), get(b_hh)))
+        else:
+            H3 = getattr(module, w_hh).shape[0]
+            layers.append(GRULayer(get(w_ih), get(w_hh), np.zeros(H3), np.zeros(H3)))
+    return layers

@@ -1,0 +1,242 @@
+"""Submissions that try to fool the grader, each with the score it deserves.
+
+Every kind starts from an honest submission (the released notebook with the
+answer cells filled in) and changes it the way a cheating, careless or broken
+submission would.  ``part`` is a part that no other part depends on.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Callable
+
+import nbformat
+
+from harness import cell
+
+
+def honest(solution, release):
+    """The released notebook with every answer cell filled in from the solution."""
+    nb = copy.deepcopy(release)
+    for c in nb.cells:
+        meta = c.metadata.get("nbgrader", {})
+        if meta.get("solution"):
+            c.source = cell(solution, meta["grade_id"]).source
+    return nb
+
+
+def stub(nb, release, part):
+    cell(nb, part).source = cell(release, part).source
+    return nb
+
+
+def replace_body(nb, release, part, body: str):
+    """The part's answer cell with ``raise NotImplementedError()`` replaced by ``body`` (indented)."""
+    source = cell(release, part).source
+    indent = source.split("raise NotImplementedError()")[0].split("\n")[-1]
+    body = body.strip("\n").replace("\n", "\n" + indent)
+    cell(nb, part).source = source.replace("raise NotImplementedError()", body)
+    return nb
+
+
+def add_cell_after_setup(nb, code: str):
+    new = nbformat.v4.new_code_cell(code)
+    index = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "setup")
+    nb.cells.insert(index + 1, new)
+    return nb
+
+
+@dataclass
+class Kind:
+    name: str
+    make: Callable  # (solution, release, part, info) -> notebook, or bytes for a broken file
+    expected: str   # "full", "zero", "others" (total minus the part's points) or "at_most_others"
+    flagged: bool = False
+    file_name: str | None = None
+    tags: set = field(default_factory=set)
+
+
+AST_ATTACK = '''
+import ast
+class _SkipTests(ast.NodeTransformer):
+    def visit_Module(self, node):
+        if "{target}" in ast.unparse(node) and "def " not in ast.unparse(node):
+            return ast.Module(body=[ast.Pass()], type_ignores=[])
+        return node
+get_ipython().ast_transformers.append(_SkipTests())
+'''
+
+ALWAYS_EQUAL = '''
+class _Anything:
+    def __eq__(self, other): return True
+    def __ne__(self, other): return False
+    def __array__(self, *a, **k): raise TypeError("no")
+    shape = property(lambda self: None)
+return _Anything()
+'''
+
+PATCH_LIBRARIES = '''
+import numpy as _np, numpy.testing as _npt
+_np.allclose = lambda *a, **k: True
+_np.isclose = lambda a, b, *r, **k: _np.ones(_np.broadcast(a, b).shape, dtype=bool)
+_np.array_equal = lambda *a, **k: True
+_npt.assert_allclose = lambda *a, **k: None
+'''
+
+PATCH_HELPERS = '''
+import rnncourse.grading as _g
+for _name in ["check_array", "check_scalar", "check_equal", "check_shape", "submit"]:
+    setattr(_g, _name, lambda *a, **k: None)
+    globals()[_name] = lambda *a, **k: None
+'''
+
+WALK = '''
+import os
+def _walk(names, limit=20000):
+    roots, seen, found = [], 0, []
+    here = os.getcwd()
+    for _ in range(5):
+        roots.append(here)
+        here = os.path.dirname(here)
+    for root in roots + ["/tmp", "/work", "/root", "/home"]:
+        for folder, dirs, files in os.walk(root):
+            dirs[:] = [d for d in dirs if d not in (".venv", "site-packages", ".git", "proc", "node_modules")]
+            seen += 1
+            found += [os.path.join(folder, f) for f in files if f in names or folder.endswith(tuple(names))]
+            if seen > 3000:
+                return found
+    return found
+'''
+
+READ_SOLUTIONS = WALK + '''
+import json
+for _path in [p for p in _walk({"NOTEBOOK"}) if "solutions" in p]:
+    try:
+        for _c in json.load(open(_path))["cells"]:
+            if _c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "{part}":
+                exec("".join(_c["source"]), globals())
+    except Exception:
+        pass
+'''
+
+WRITE_GRADEBOOK = WALK + '''
+import sqlite3
+for _path in _walk({"gradebook.db"}) + ["../../../gradebook.db"]:
+    try:
+        _db = sqlite3.connect(_path)
+        _db.execute("UPDATE grade SET manual_score = 1000")
+        _db.commit()
+    except Exception:
+        pass
+'''
+
+
+def kinds(info: dict) -> list[Kind]:
+    module, function = info.get("delegate", (None, None))
+
+    def from_honest(change):
+        def make(solution, release, part, info):
+            return change(honest(solution, release), release, part)
+        return make
+
+    def body(code):
+        return from_honest(lambda nb, release, part: replace_body(nb, release, part, code))
+
+    def read_solutions(nb, release, part):
+        nb = stub(nb, release, part)
+        code = READ_SOLUTIONS.replace("{part}", part).replace("NOTEBOOK", info["notebook"])
+        cell(nb, part).source = cell(nb, part).source + "\n" + code
+        return nb
+
+    def stub_then(change):
+        return from_honest(lambda nb, release, part: change(stub(nb, release, part), part))
+
+    def drop_cell(nb, part):
+        nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") != f"{part}_public"]
+        return nb
+
+    def edit_test(nb, part):
+        cell(nb, f"{part}_public").source = "pass"
+        return nb
+
+    def edit_locked(nb, part):
+        cell(nb, "setup").source += "\ncheck_array = check_equal = check_scalar = check_shape = lambda *a, **k: None\n"
+        return nb
+
+    def ast_attack(nb, release, part):
+        nb = stub(nb, release, part)
+        target = info["target"]
+        return add_cell_after_setup(nb, AST_ATTACK.replace("{target}", target))
+
+    def alter_points(nb, release, part):
+        for c in nb.cells:
+            if c.metadata.get("nbgrader", {}).get("grade"):
+                c.metadata["nbgrader"]["points"] = 100
+        return nb
+
+    def huge_output(nb, release, part):
+        cell(nb, part).source = 'print("spam " * 2_000_000)\nfor _ in range(200):\n    print("x" * 100_000)\n' + \
+            cell(nb, part).source
+        return nb
+
+    def fake_pass(nb, release, part):
+        nb = stub(nb, release, part)
+        return add_cell_after_setup(nb, 'print("All tests passed! Score: 100/100")\n'
+                                        'import sys; sys.stdout.write("Part 4 public tests passed.\\n")')
+
+    def syntax_error(nb, release, part):
+        cell(nb, part).source = cell(nb, part).source.replace("def ", "def def ", 1)
+        return nb
+
+    def import_error(nb, release, part):
+        cell(nb, part).source = "import module_that_does_not_exist\n" + cell(nb, part).source
+        return nb
+
+    def kernel_death(nb, release, part):
+        cell(nb, part).source = "import os\nos._exit(1)\n" + cell(nb, part).source
+        return nb
+
+    def corrupt(solution, release, part, info):
+        return b'{"cells": [ {"cell_type": "code", "source": "truncated'
+
+    def delegate(nb, release, part):
+        nb = stub(nb, release, part)
+        code = f"from {module} import {function} as _reference\nreturn _reference(*args, **kwargs)"
+        source = cell(release, part).source
+        signature_line = next(l for l in source.splitlines() if l.startswith("def "))
+        name = signature_line[4:].split("(")[0]
+        cell(nb, part).source = f"def {name}(*args, **kwargs):\n    " + code.replace("\n", "\n    ") + "\n"
+        return nb
+
+    wrong_name = Kind("wrong_file_name", from_honest(lambda nb, release, part: nb), "zero", flagged=True,
+                      file_name="homework.ipynb")
+    return [
+        Kind("honest_solution", from_honest(lambda nb, release, part: nb), "full", tags={"core"}),
+        Kind("blank_student_version", lambda solution, release, part, info: copy.deepcopy(release), "zero",
+             tags={"core"}),
+        Kind("one_wrong_part", from_honest(stub), "others", tags={"core"}),
+        Kind("syntax_error", from_honest(syntax_error), "others"),
+        Kind("exception_at_import", from_honest(import_error), "others"),
+        Kind("infinite_loop", body("while True:\n    pass"), "others"),
+        Kind("sleep_past_limit", body("import time\ntime.sleep(10_000)"), "others"),
+        Kind("memory_bomb", body("blocks = []\nwhile True:\n    blocks.append(bytearray(2**28))"), "others"),
+        Kind("fork_bomb", body("import os\nwhile True:\n    os.fork()"), "others", flagged=True),
+        Kind("kernel_death", from_honest(kernel_death), "zero", flagged=True),
+        Kind("deleted_test_cell", stub_then(drop_cell), "others", flagged=True),
+        Kind("edited_test_cell", stub_then(edit_test), "others", flagged=True),
+        Kind("edited_locked_cell", stub_then(edit_locked), "others", flagged=True),
+        Kind("ast_transformer", from_honest(ast_attack), "others", flagged=True),
+        Kind("always_equal_object", body(ALWAYS_EQUAL), "others", flagged=True, tags={"core"}),
+        Kind("monkeypatched_numpy", body(PATCH_LIBRARIES + "return 0"), "others", flagged=True),
+        # disabling the helpers also silences the answers of every later test: those cells lose their points too
+        Kind("monkeypatched_test_helpers", body(PATCH_HELPERS + "return 0"), "at_most_others", flagged=True,
+             tags={"core"}),
+        Kind("delegates_to_reference", from_honest(delegate), "others", flagged=True, tags={"core"}),
+        Kind("reads_solutions_from_disk", from_honest(read_solutions), "others", flagged=True),
+        Kind("writes_gradebook", body(WRITE_GRADEBOOK + "return 0"), "others", flagged=True),
+        Kind("fake_all_passed_print", from_honest(fake_pass), "others"),
+        Kind("altered_points_metadata", from_honest(alter_points), "full", flagged=True),
+        Kind("huge_output", from_honest(huge_output), "full"),
+        Kind("corrupt_notebook", corrupt, "zero", flagged=True),
+        wrong_name,
+    ]

@@ -1,0 +1,70 @@
+"""Unit tests of the grader's trusted parts: answer files, comparison, scan."""
+import numpy as np
+import pytest
+
+from rnncourse import grading
+from rnncourse.autograder.answers import Answer, compare, load_answers, save_answers, verify_cell
+from rnncourse.autograder.scan import scan_code
+
+
+def test_submitted_answers_round_trip_with_dotted_keys(tmp_path, monkeypatch):
+    monkeypatch.setenv(grading.ANSWERS_ENV, str(tmp_path))
+    grading.submit("part_public/loss_clip0.01", np.arange(3.0), rtol=1e-3)
+    grading.submit("part_public/word", "hello")
+    answers = load_answers(tmp_path)
+    assert set(answers) == {"part_public/loss_clip0.01", "part_public/word"}
+    assert answers["part_public/loss_clip0.01"].rtol == 1e-3
+    save_answers(answers, tmp_path / "copy")
+    again = load_answers(tmp_path / "copy")
+    assert set(again) == set(answers) and again["part_public/word"].value == np.array("hello")
+
+
+def test_submit_refuses_objects_that_only_claim_equality(tmp_path, monkeypatch):
+    monkeypatch.setenv(grading.ANSWERS_ENV, str(tmp_path))
+
+    class Anything:
+        def __eq__(self, other):
+            return True
+
+    with pytest.raises(TypeError, match="expected a numpy array or torch tensor"):
+        grading.submit("p_public/x", Anything())
+    with pytest.raises(ValueError, match="grade_id/name"):
+        grading.submit("../../etc/passwd", 1)
+
+
+def test_pickled_or_symlinked_answer_files_are_ignored(tmp_path):
+    np.save(tmp_path / "p_public__obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    (tmp_path / "p_public__link.npy").symlink_to("/etc/hostname")
+    assert load_answers(tmp_path) == {}
+
+
+@pytest.mark.parametrize("got,problem", [
+    (None, "no answer"), (np.zeros(3), "shape"), (np.ones((2, 2)) + 1e-3, "values differ"),
+    (np.array([["a", "b"], ["c", "d"]]), "instead of numbers"), (np.ones((2, 2)), None),
+    (np.ones((2, 2)) + 1e-9, None)])
+def test_compare_uses_the_reference_tolerances(got, problem):
+    expected = Answer(np.ones((2, 2)), rtol=1e-6, atol=1e-9)
+    result = compare(expected, None if got is None else Answer(got, rtol=1e9, atol=1e9))
+    assert (result is None) if problem is None else (problem in result)
+
+
+def test_verify_cell_checks_only_that_cells_keys():
+    reference = {"a_public/x": Answer(np.array(1)), "b_public/x": Answer(np.array(2))}
+    assert verify_cell("a_public", reference, {"a_public/x": Answer(np.array(1))}) == []
+    assert verify_cell("b_public", reference, {"a_public/x": Answer(np.array(1))}) == [
+        "b_public/x: no answer was recorded"]
+
+
+@pytest.mark.parametrize("code,flagged", [
+    ("import numpy as np\ndef f(x):\n    return np.tanh(x)\n", False),
+    ("model.eval()\nwith torch.no_grad():\n    y = model(x)\n", False),
+    ("import os\nos._exit(1)\n", True),
+    ("import numpy as _np\n_np.allclose = lambda *a, **k: True\n", True),
+    ("from rnncourse.rnn_numpy import rnn_forward\n", True),
+    ("get_ipython().ast_transformers.append(t)\n", True),
+    ("check_array = lambda *a, **k: None\n", True),
+    ("class A:\n    def __eq__(self, other):\n        return True\n", True),
+    ("open('../../gradebook.db')\n", True),
+])
+def test_scan_flags_suspicious_code_and_not_honest_code(code, flagged):
+    assert bool(scan_code(code, "cell")) == flagged

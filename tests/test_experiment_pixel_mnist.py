@@ -1,0 +1,190 @@
+"""The pixel-MNIST command line at a tiny size on scikit-learn's digits: results file, checkpoints, resume."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from rnncourse.experiments import pixel_mnist as exp
+from rnncourse.pixel_models import make_model
+
+TINY = ["--dataset", "digits", "--train-limit", "64", "--test-limit", "40", "--batch-size", "16",
+        "--device", "cpu", "--threads", "1", "--no-progress"]
+
+
+def read_runs(path):
+    with open(path) as handle:
+        return json.load(handle)["runs"]
+
+
+def test_command_line_writes_a_complete_results_record(tmp_path):
+    results = tmp_path / "res.json"
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    proc = subprocess.run(
+        [sys.executable, "-m", "rnncourse.experiments.pixel_mnist", "--model", "lstm", "--permuted", "--steps", "6",
+         "--eval-every", "3", "--results", str(results), "--checkpoint-dir", str(tmp_path / "ck"),
+         *[a for a in TINY if a != "--no-progress"]],
+        capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "6/6" in proc.stderr  # the progress bar
+    assert "test accuracy" in proc.stdout + proc.stderr and "cpu" in proc.stdout
+    (run,) = read_runs(results)
+    assert run["model"] == "lstm" and run["task"] == "permuted" and run["dataset"] == "digits"
+    assert run["steps"] == 6 and run["stop_reason"] == "steps" and run["sequence_length"] == 64
+    assert run["train_size"] == 64 and run["test_size"] == 40
+    assert run["device"].startswith("cpu") and run["device_type"] == "cpu"
+    assert run["seed"] == 0 and run["perm_seed"] == 0 and run["wall_time_s"] > 0
+    assert run["hyperparameters"]["batch_size"] == 16 and run["hyperparameters"]["optimizer"] == "adam"
+    assert run["hyperparameters"]["lr"] == exp.DEFAULT_LR["digits"]["lstm"]
+    assert [h["step"] for h in run["history"]] == [0, 3, 6]
+    assert run["accuracy"] == run["history"][-1]["test_accuracy"]
+    assert 0 <= run["accuracy"] <= 1 and run["accuracy"] * 40 == round(run["accuracy"] * 40)
+    assert "--permuted" in run["command"]
+    assert (tmp_path / "ck" / "digits-permuted-lstm-seed0.pt").is_file()
+
+
+def test_resume_continues_exactly_where_the_run_stopped(tmp_path):
+    straight = exp.main(["--model", "irnn", "--steps", "8", "--eval-every", "4", *TINY,
+                         "--results", str(tmp_path / "a.json"), "--checkpoint", str(tmp_path / "a.pt")])[0]
+    exp.main(["--model", "irnn", "--steps", "4", "--eval-every", "4", *TINY,
+              "--results", str(tmp_path / "b.json"), "--checkpoint", str(tmp_path / "b.pt")])
+    half = torch.load(tmp_path / "b.pt", weights_only=False)
+    assert half["step"] == 4
+    resumed = exp.main(["--model", "irnn", "--steps", "8", "--eval-every", "4", "--resume", *TINY,
+                        "--results", str(tmp_path / "b.json"), "--checkpoint", str(tmp_path / "b.pt")])[0]
+    assert resumed["steps"] == 8 and resumed["accuracy"] == straight["accuracy"]
+    assert [h["step"] for h in resumed["history"]] == [0, 4, 8]
+    for h_a, h_b in zip(straight["history"], resumed["history"]):
+        assert h_a["test_accuracy"] == h_b["test_accuracy"]
+        assert h_a["train_loss"] == pytest.approx(h_b["train_loss"], rel=1e-6) if h_a["train_loss"] else True
+    state_a = torch.load(tmp_path / "a.pt", weights_only=False)["model"]
+    state_b = torch.load(tmp_path / "b.pt", weights_only=False)["model"]
+    for name in state_a:
+        torch.testing.assert_close(state_a[name], state_b[name], rtol=0, atol=1e-6)
+    assert len(read_runs(tmp_path / "b.json")) == 1  # the resumed run replaced the first record
+
+
+def test_resume_refuses_a_checkpoint_of_another_run(tmp_path):
+    exp.main(["--model", "irnn", "--steps", "2", *TINY, "--results", str(tmp_path / "r.json"),
+              "--checkpoint", str(tmp_path / "c.pt")])
+    with pytest.raises(ValueError, match="different run"):
+        exp.main(["--model", "irnn", "--steps", "4", "--seed", "1", "--resume", *TINY,
+                  "--results", str(tmp_path / "r.json"), "--checkpoint", str(tmp_path / "c.pt")])
+
+
+def test_all_runs_four_models_on_two_tasks(tmp_path):
+    results = tmp_path / "all.json"
+    runs = exp.main(["--all", "--steps", "2", "--eval-every", "2", *TINY, "--results", str(results),
+                     "--checkpoint-dir", str(tmp_path / "ck")])
+    assert len(runs) == 8
+    saved = read_runs(results)
+    assert [(r["task"], r["model"]) for r in saved] == [(t, m) for t in exp.TASKS for m in exp.KINDS]
+    assert len(list((tmp_path / "ck").glob("*.pt"))) == 8
+    assert all(r["paper_accuracy"] is None for r in saved)  # the paper's numbers are for MNIST only
+
+
+def test_time_budget_stops_a_run_and_says_so(tmp_path):
+    (run,) = exp.main(["--model", "rnn_tanh", "--steps", "1000", "--max-minutes", "1e-6", *TINY,
+                       "--results", str(tmp_path / "t.json"), "--checkpoint", str(tmp_path / "t.pt")])
+    assert run["steps"] == 1 and run["stop_reason"].startswith("time budget")
+    assert run["history"][-1]["step"] == 1
+
+
+def test_device_comes_from_the_environment(tmp_path, monkeypatch):
+    args = ["--model", "irnn", "--steps", "1", "--dataset", "digits", "--train-limit", "16", "--batch-size", "8",
+            "--test-limit", "8", "--no-progress", "--results", str(tmp_path / "d.json"),
+            "--checkpoint", str(tmp_path / "d.pt")]
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setenv("RNNCOURSE_DEVICE", "cuda")
+    with pytest.raises(RuntimeError, match="cuda"):
+        exp.main(args)
+    monkeypatch.setenv("RNNCOURSE_DEVICE", "cpu")
+    assert exp.main(args)[0]["device_type"] == "cpu"
+
+
+def test_auto_dataset_and_defaults_follow_the_device():
+    gpu = exp.RunConfig(model="lstm").resolved(torch.device("cuda"))
+    assert gpu.dataset == "mnist" and gpu.batch_size == exp.DEFAULT_BATCH["mnist"]
+    assert gpu.lr == exp.DEFAULT_LR["mnist"]["lstm"]
+    cpu = exp.RunConfig(model="irnn").resolved(torch.device("cpu"))
+    assert cpu.dataset == "digits" and cpu.steps == exp.DEFAULT_STEPS["digits"]
+    assert exp.default_results_path(torch.device("cuda")).name == "pixel_mnist_gpu.json"
+    assert exp.default_results_path(torch.device("cpu")).name == "pixel_mnist_cpu.json"
+    with pytest.raises(ValueError, match="model must be one of"):
+        exp.RunConfig(model="gru").resolved(torch.device("cpu"))
+    with pytest.raises(ValueError, match="steps must be a positive int"):
+        exp.RunConfig(steps=0).resolved(torch.device("cpu"))
+
+
+def test_train_step_clips_and_learns_a_fixed_batch():
+    torch.manual_seed(0)
+    model = make_model("lstm", hidden_size=16, seed=0)
+    x, y = torch.randn(8, 5, 1), torch.arange(8) % 10
+    reference = make_model("lstm", hidden_size=16, seed=0)
+    reference.load_state_dict(model.state_dict())
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    loss = exp.train_step(model, opt, x, y, clip=1e-3)
+    ref_loss = torch.nn.functional.cross_entropy(reference(x), y)
+    ref_loss.backward()
+    grads = [p.grad for p in reference.parameters()]
+    scale = 1e-3 / torch.sqrt(sum((g ** 2).sum() for g in grads))
+    with torch.no_grad():
+        for p, g in zip(reference.parameters(), grads):
+            p -= 0.1 * scale * g
+    assert loss == pytest.approx(ref_loss.item())
+    for p, q in zip(model.parameters(), reference.parameters()):
+        torch.testing.assert_close(p, q)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    losses = [exp.train_step(model, opt, x, y, clip=1.0) for _ in range(60)]
+    assert losses[-1] < 0.5 * losses[0]
+
+
+def test_evaluate_counts_correct_answers_in_any_batch_size():
+    model = make_model("rnn_tanh", hidden_size=12, seed=3)
+    x = torch.randn(37, 6, 1, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        predictions = model(x).argmax(1)
+    y = predictions.clone()
+    y[:10] = (y[:10] + 1) % 10  # exactly 10 wrong
+    model.train()
+    for batch_size in (1, 5, 36, 37, 1000):
+        assert exp.evaluate(model, x, y, batch_size) == pytest.approx(27 / 37)
+    assert model.training
+    with pytest.raises(ValueError):
+        exp.evaluate(model, x, y[:5])
+
+
+def test_batch_order_depends_on_the_step_only():
+    n, batch = 50, 8
+    epoch = torch.cat([exp.batch_indices(s, n, batch, seed=1) for s in range(n // batch)])
+    assert len(set(epoch.tolist())) == len(epoch) == 48
+    assert torch.equal(exp.batch_indices(7, n, batch, 1), exp.batch_indices(7, n, batch, 1))
+    assert not torch.equal(exp.batch_indices(0, n, batch, 1), exp.batch_indices(6, n, batch, 1))
+    with pytest.raises(ValueError, match="larger than the training set"):
+        exp.batch_indices(0, 4, 8, 0)
+
+
+def test_save_result_replaces_the_same_run_and_keeps_others(tmp_path):
+    path = tmp_path / "r.json"
+    base = {"dataset": "digits", "task": "pixel", "model": "lstm", "accuracy": 0.5}
+    exp.save_result(path, base)
+    exp.save_result(path, {**base, "model": "irnn"})
+    exp.save_result(path, {**base, "accuracy": 0.9})
+    runs = read_runs(path)
+    assert [(r["model"], r["accuracy"]) for r in runs] == [("irnn", 0.5), ("lstm", 0.9)]
+    path.write_text("[]")
+    with pytest.raises(ValueError, match="list 'runs'"):
+        exp.load_results(path)
+
+
+def test_markdown_table_shows_accuracy_paper_and_budget():
+    run = {"task": "pixel", "model": "irnn", "model_label": "IRNN", "accuracy": 0.9123, "steps": 12000,
+           "epochs": 25.6, "wall_time_s": 150.0, "device": "cuda:0 (GPU)", "stop_reason": "steps"}
+    table = exp.markdown_table([run, {**run, "model": "rnn_relu", "model_label": "ReLU", "wall_time_s": 9.25}])
+    lines = table.splitlines()
+    assert len(lines) == 4 and lines[0].count("|") == lines[2].count("|") == 10
+    assert "91.2%" in lines[2] and "97.0%" in lines[2] and "12,000" in lines[2] and "2 min 30 s" in lines[2]
+    assert "| – |" in lines[3] and "9.2 s" in lines[3]
+    assert "paper" not in exp.markdown_table([run], paper=False)
