@@ -20,36 +20,19 @@ interchangeable (unlike the LSTM's two biases), so both are kept.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
-from .lstm_numpy import sigmoid
+from .lstm_numpy import GatedLayer, sigmoid
 from .rnn_numpy import _check
 
 
 @dataclass
-class GRULayer:
-    """Weights of one GRU layer (shapes in the module docstring)."""
+class GRULayer(GatedLayer):
+    """Weights of one GRU layer: three gate blocks r, z, n (shapes in the module docstring)."""
 
-    W_ih: np.ndarray
-    W_hh: np.ndarray
-    b_ih: np.ndarray
-    b_hh: np.ndarray
-
-    @property
-    def hidden_size(self) -> int:
-        return self.W_hh.shape[1]
-
-    @property
-    def input_size(self) -> int:
-        return self.W_ih.shape[1]
-
-    def validate(self) -> None:
-        H = self.W_hh.shape[1] if isinstance(self.W_hh, np.ndarray) and self.W_hh.ndim == 2 else None
-        _check("W_hh", self.W_hh, (None if H is None else 3 * H, H))
-        _check("W_ih", self.W_ih, (3 * H, None))
-        _check("b_ih", self.b_ih, (3 * H,))
-        _check("b_hh", self.b_hh, (3 * H,))
+    GATES: ClassVar[int] = 3
 
 
 def init_gru_layer(input_size: int, hidden_size: int, rng: np.random.Generator) -> GRULayer:
@@ -118,12 +101,4 @@ def gru_layers_from_torch(module) -> list[GRULayer]:
                  for k in range(module.num_layers)]
     else:
         raise TypeError(f"expected a torch.nn.GRU or torch.nn.GRUCell, got {type(module).__name__}")
-    get = lambda name: getattr(module, name).detach().cpu().double().numpy().copy()
-    layers = []
-    for w_ih, w_hh, b_ih, b_hh in names:
-        if module.bias:
-            layers.append(GRULayer(get(w_ih), get(w_hh), get(b_ih), get(b_hh)))
-        else:
-            H3 = getattr(module, w_hh).shape[0]
-            layers.append(GRULayer(get(w_ih), get(w_hh), np.zeros(H3), np.zeros(H3)))
-    return layers
+    return GRULayer.read_parameters(module, names)

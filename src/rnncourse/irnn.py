@@ -28,6 +28,20 @@ def _rnn_layers(rnn: nn.RNN):
     return range(rnn.num_layers)
 
 
+def _reinit(rnn: nn.RNN, layers, recurrent, input_std: float | None, generator) -> nn.RNN:
+    """Per layer: ``weight_hh = recurrent(weight_hh)``, zero biases, optionally redraw ``weight_ih``."""
+    for k in layers:
+        w_hh = getattr(rnn, f"weight_hh_l{k}")
+        w_hh.copy_(recurrent(w_hh))
+        if rnn.bias:
+            getattr(rnn, f"bias_ih_l{k}").zero_()
+            getattr(rnn, f"bias_hh_l{k}").zero_()
+        if input_std is not None:
+            w_ih = getattr(rnn, f"weight_ih_l{k}")
+            w_ih.copy_(input_std * torch.randn(w_ih.shape, generator=generator, dtype=w_ih.dtype))
+    return rnn
+
+
 @torch.no_grad()
 def identity_init_(rnn: nn.RNN, scale: float = 1.0, input_std: float | None = None,
                    generator: torch.Generator | None = None) -> nn.RNN:
@@ -39,16 +53,7 @@ def identity_init_(rnn: nn.RNN, scale: float = 1.0, input_std: float | None = No
     layers = _rnn_layers(rnn)
     if not isinstance(scale, (int, float)) or isinstance(scale, bool):
         raise TypeError(f"scale must be a number, got {type(scale).__name__}")
-    for k in layers:
-        w_hh = getattr(rnn, f"weight_hh_l{k}")
-        w_hh.copy_(scale * torch.eye(rnn.hidden_size, dtype=w_hh.dtype))
-        if rnn.bias:
-            getattr(rnn, f"bias_ih_l{k}").zero_()
-            getattr(rnn, f"bias_hh_l{k}").zero_()
-        if input_std is not None:
-            w_ih = getattr(rnn, f"weight_ih_l{k}")
-            w_ih.copy_(input_std * torch.randn(w_ih.shape, generator=generator, dtype=w_ih.dtype))
-    return rnn
+    return _reinit(rnn, layers, lambda w: scale * torch.eye(rnn.hidden_size, dtype=w.dtype), input_std, generator)
 
 
 @torch.no_grad()
@@ -63,16 +68,8 @@ def gaussian_init_(rnn: nn.RNN, std: float, input_std: float | None = None,
     layers = _rnn_layers(rnn)
     if not std >= 0:
         raise ValueError(f"std must be non-negative, got {std}")
-    for k in layers:
-        w_hh = getattr(rnn, f"weight_hh_l{k}")
-        w_hh.copy_(std * torch.randn(w_hh.shape, generator=generator, dtype=w_hh.dtype))
-        if rnn.bias:
-            getattr(rnn, f"bias_ih_l{k}").zero_()
-            getattr(rnn, f"bias_hh_l{k}").zero_()
-        if input_std is not None:
-            w_ih = getattr(rnn, f"weight_ih_l{k}")
-            w_ih.copy_(input_std * torch.randn(w_ih.shape, generator=generator, dtype=w_ih.dtype))
-    return rnn
+    return _reinit(rnn, layers, lambda w: std * torch.randn(w.shape, generator=generator, dtype=w.dtype),
+                   input_std, generator)
 
 
 def make_irnn(input_size: int, hidden_size: int, scale: float = 1.0, num_layers: int = 1,

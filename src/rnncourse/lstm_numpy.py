@@ -18,6 +18,7 @@ and for every time step (sigma = logistic sigmoid, * = elementwise)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -25,13 +26,17 @@ from .rnn_numpy import _check
 
 
 @dataclass
-class LSTMLayer:
-    """Weights of one LSTM layer (shapes in the module docstring)."""
+class GatedLayer:
+    """Weights of one gated recurrent layer in PyTorch's layout: ``GATES`` blocks of H rows stacked.
+
+    W_ih: (GATES*H, input_size), W_hh: (GATES*H, H), b_ih and b_hh: (GATES*H,).
+    """
 
     W_ih: np.ndarray
     W_hh: np.ndarray
     b_ih: np.ndarray
     b_hh: np.ndarray
+    GATES: ClassVar[int] = 0
 
     @property
     def hidden_size(self) -> int:
@@ -41,12 +46,33 @@ class LSTMLayer:
     def input_size(self) -> int:
         return self.W_ih.shape[1]
 
+    @classmethod
+    def read_parameters(cls, module, names: list[tuple[str, str, str, str]]) -> list["GatedLayer"]:
+        """Float64 copies of ``module``'s parameters, one layer per (w_ih, w_hh, b_ih, b_hh) name tuple."""
+        get = lambda name: getattr(module, name).detach().cpu().double().numpy().copy()
+        layers = []
+        for w_ih, w_hh, b_ih, b_hh in names:
+            if module.bias:
+                layers.append(cls(get(w_ih), get(w_hh), get(b_ih), get(b_hh)))
+            else:
+                rows = getattr(module, w_hh).shape[0]
+                layers.append(cls(get(w_ih), get(w_hh), np.zeros(rows), np.zeros(rows)))
+        return layers
+
     def validate(self) -> None:
         H = self.W_hh.shape[1] if isinstance(self.W_hh, np.ndarray) and self.W_hh.ndim == 2 else None
-        _check("W_hh", self.W_hh, (None if H is None else 4 * H, H))
-        _check("W_ih", self.W_ih, (4 * H, None))
-        _check("b_ih", self.b_ih, (4 * H,))
-        _check("b_hh", self.b_hh, (4 * H,))
+        G = self.GATES
+        _check("W_hh", self.W_hh, (None if H is None else G * H, H))
+        _check("W_ih", self.W_ih, (G * H, None))
+        _check("b_ih", self.b_ih, (G * H,))
+        _check("b_hh", self.b_hh, (G * H,))
+
+
+@dataclass
+class LSTMLayer(GatedLayer):
+    """Weights of one LSTM layer: four gate blocks i, f, g, o (shapes in the module docstring)."""
+
+    GATES: ClassVar[int] = 4
 
 
 def sigmoid(a: np.ndarray) -> np.ndarray:
@@ -162,12 +188,4 @@ def lstm_layers_from_torch(module) -> list[LSTMLayer]:
                  for k in range(module.num_layers)]
     else:
         raise TypeError(f"expected a torch.nn.LSTM or torch.nn.LSTMCell, got {type(module).__name__}")
-    get = lambda name: getattr(module, name).detach().cpu().double().numpy().copy()
-    layers = []
-    for w_ih, w_hh, b_ih, b_hh in names:
-        if module.bias:
-            layers.append(LSTMLayer(get(w_ih), get(w_hh), get(b_ih), get(b_hh)))
-        else:
-            H4 = getattr(module, w_hh).shape[0]
-            layers.append(LSTMLayer(get(w_ih), get(w_hh), np.zeros(H4), np.zeros(H4)))
-    return layers
+    return LSTMLayer.read_parameters(module, names)
