@@ -179,6 +179,18 @@ def kinds(info: dict) -> list[Kind]:
             cell(nb, part).source
         return nb
 
+    def noisy(nb, release, part):
+        """The part's function writes to stderr and warns every time a test calls it."""
+        name = next(l for l in cell(release, part).source.splitlines() if l.startswith("def "))[4:].split("(")[0]
+        cell(nb, part).source += (
+            "\nimport functools, sys, warnings\n\n"
+            f"def _noisy(f):\n    @functools.wraps(f)\n    def wrapper(*args, **kwargs):\n"
+            "        sys.stderr.write('debug: called\\n')\n"
+            "        warnings.warn('a library warning', UserWarning)\n"
+            "        return f(*args, **kwargs)\n    return wrapper\n\n"
+            f"{name} = _noisy({name})\n")
+        return nb
+
     def fake_pass(nb, release, part):
         nb = stub(nb, release, part)
         return add_cell_after_setup(nb, 'print("All tests passed! Score: 100/100")\n'
@@ -237,6 +249,7 @@ def kinds(info: dict) -> list[Kind]:
         Kind("fake_all_passed_print", from_honest(fake_pass), "others"),
         Kind("altered_points_metadata", from_honest(alter_points), "full", flagged=True),
         Kind("huge_output", from_honest(huge_output), "full"),
+        Kind("stderr_and_warnings", from_honest(noisy), "full", tags={"core"}),
         Kind("corrupt_notebook", corrupt, "zero", flagged=True),
         wrong_name,
     ]
