@@ -68,3 +68,25 @@ def test_verify_cell_checks_only_that_cells_keys():
 ])
 def test_scan_flags_suspicious_code_and_not_honest_code(code, flagged):
     assert bool(scan_code(code, "cell")) == flagged
+
+
+def test_predictions_are_scored_against_the_reference_targets(tmp_path, monkeypatch):
+    """A trained model's predictions differ between correct solutions: the grader checks their
+    error against the solution's targets, and ignores targets or limits the submission brings."""
+    reference_dir, student_dir = tmp_path / "ref", tmp_path / "student"
+    reference_dir.mkdir(), student_dir.mkdir()
+    targets = np.linspace(0.0, 2.0, 50)
+    monkeypatch.setenv(grading.ANSWERS_ENV, str(reference_dir))
+    grading.submit("train_public/predictions", targets + 0.01, target=targets, max_mse=0.05)
+    reference = load_answers(reference_dir)
+    assert reference["train_public/predictions"].max_mse == 0.05
+
+    monkeypatch.setenv(grading.ANSWERS_ENV, str(student_dir))
+    grading.submit("train_public/predictions", targets + 0.1, target=targets, max_mse=0.05)  # MSE 0.01
+    assert verify_cell("train_public", reference, load_answers(student_dir)) == []
+    # a forged limit and forged targets do not help a model that only predicts the mean
+    grading.submit("train_public/predictions", np.ones(50), target=np.ones(50), max_mse=1e9)
+    problems = verify_cell("train_public", reference, load_answers(student_dir))
+    assert len(problems) == 1 and "mean squared error" in problems[0]
+    with pytest.raises(ValueError, match="both target and max_mse"):
+        grading.submit("train_public/predictions", targets, target=targets)

@@ -132,25 +132,39 @@ def _plain(value, key: str) -> np.ndarray:
     return arr
 
 
-def submit(key: str, value, rtol: float = 1e-6, atol: float = 1e-9) -> None:
+def submit(key: str, value, rtol: float = 1e-6, atol: float = 1e-9, target=None,
+           max_mse: float | None = None) -> None:
     """Record ``value`` as the answer named ``key`` (``"<grade_id>/<name>"``) for the grader.
 
     ``value`` must be plain data: a numpy array, a torch tensor, a Python or NumPy
-    number, bool or string, or a list/tuple of those.  Submit only values that every
-    correct solution reproduces: the grader compares them with the solution's own
-    answers using the solution's ``rtol``/``atol`` (floats) or exactly (ints,
-    bools, strings).  For a value that legitimately varies between correct
-    solutions (a trained loss, a sample), submit the verdict instead, for example
-    ``submit(key, bool(loss < 0.1))``.
+    number, bool or string, or a list/tuple of those.  The grader compares it with
+    the answer the solution notebook submitted under the same key:
+
+    * by default, floats within the solution's ``rtol``/``atol`` and everything
+      else exactly: submit values that every correct solution reproduces;
+    * with ``target`` and ``max_mse``, for predictions of a trained model, which
+      differ between correct solutions: the mean squared error between ``value``
+      and the *solution's* ``target`` must be at most the solution's ``max_mse``.
     """
     if not isinstance(key, str) or not _KEY.match(key) or "__" in key:
         raise ValueError(f"answer key must look like 'grade_id/name' (letters, digits, '_', '-', '.'; "
                          f"no '__'), got {key!r}")
+    if (target is None) != (max_mse is None):
+        raise ValueError("give both target and max_mse, or neither")
     arr = np.array(_plain(value, key), copy=True)
+    meta = {"key": key, "rtol": float(rtol), "atol": float(atol)}
+    if target is not None:
+        target = np.array(_plain(target, key), copy=True)
+        if target.shape != arr.shape:
+            raise ValueError(f"{key}: target has shape {target.shape} but value has shape {arr.shape}")
+        meta.update(mode="mse", max_mse=float(max_mse))
     folder = os.environ.get(ANSWERS_ENV)
     if folder:
         stem = os.path.join(folder, key.replace("/", "__"))
         with open(stem + ".npy", "wb") as handle:
             np.save(handle, arr, allow_pickle=False)
+        if target is not None:
+            with open(stem + ".target", "wb") as handle:
+                np.save(handle, target, allow_pickle=False)
         with open(stem + ".json", "w") as handle:
-            json.dump({"key": key, "rtol": float(rtol), "atol": float(atol)}, handle)
+            json.dump(meta, handle)

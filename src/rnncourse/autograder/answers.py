@@ -17,6 +17,24 @@ class Answer:
     value: np.ndarray
     rtol: float = 1e-6
     atol: float = 1e-9
+    target: np.ndarray | None = None   # mode "mse": the targets the predictions are scored against
+    max_mse: float | None = None
+
+
+def _load_array(path: Path, budget: int) -> tuple[np.ndarray | None, int]:
+    """A plain array from ``path`` (no links, no pickles, at most ``budget`` bytes), and its size."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return None, 0
+    with os.fdopen(fd, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size > min(MAX_FILE_BYTES, budget):
+            return None, 0
+        try:
+            return np.asarray(np.load(handle, allow_pickle=False)), size
+        except Exception:  # noqa: BLE001 - any malformed file is simply not an answer
+            return None, 0
 
 
 def load_answers(folder: Path) -> dict[str, Answer]:
@@ -31,29 +49,25 @@ def load_answers(folder: Path) -> dict[str, Answer]:
     if not folder.is_dir() or folder.is_symlink():
         return answers
     for path in sorted(folder.glob("*.npy")):
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-        except OSError:
+        value, size = _load_array(path, MAX_TOTAL_BYTES - total)
+        if value is None:
             continue
-        with os.fdopen(fd, "rb") as handle:
-            size = os.fstat(handle.fileno()).st_size
-            if size > MAX_FILE_BYTES or total + size > MAX_TOTAL_BYTES:
-                continue
-            total += size
-            try:
-                value = np.load(handle, allow_pickle=False)
-            except Exception:  # noqa: BLE001 - any malformed file is simply not an answer
-                continue
-        key = path.stem.replace("__", "/")
-        rtol, atol = 1e-6, 1e-9
-        meta = Path(str(path)[:-len(".npy")] + ".json")
+        total += size
+        stem = str(path)[:-len(".npy")]
+        key = Path(stem).name.replace("__", "/")
+        answer = Answer(value)
+        meta = Path(stem + ".json")
         if meta.is_file() and not meta.is_symlink() and meta.stat().st_size < 4096:
             try:
                 info = json.loads(meta.read_text())
-                rtol, atol = float(info.get("rtol", rtol)), float(info.get("atol", atol))
-            except (ValueError, TypeError):
+                answer.rtol, answer.atol = float(info.get("rtol", 1e-6)), float(info.get("atol", 1e-9))
+                if info.get("mode") == "mse":
+                    answer.max_mse = float(info["max_mse"])
+                    answer.target, size = _load_array(Path(stem + ".target"), MAX_TOTAL_BYTES - total)
+                    total += size
+            except (ValueError, TypeError, KeyError):
                 pass
-        answers[key] = Answer(np.asarray(value), rtol, atol)
+        answers[key] = answer
     return answers
 
 
@@ -63,13 +77,28 @@ def save_answers(answers: dict[str, Answer], folder: Path) -> None:
         stem = str(folder / key.replace("/", "__"))  # keys may hold dots: no with_suffix here
         with open(stem + ".npy", "wb") as handle:
             np.save(handle, ans.value, allow_pickle=False)
-        Path(stem + ".json").write_text(json.dumps({"key": key, "rtol": ans.rtol, "atol": ans.atol}))
+        meta = {"key": key, "rtol": ans.rtol, "atol": ans.atol}
+        if ans.max_mse is not None and ans.target is not None:
+            with open(stem + ".target", "wb") as handle:
+                np.save(handle, ans.target, allow_pickle=False)
+            meta.update(mode="mse", max_mse=ans.max_mse)
+        Path(stem + ".json").write_text(json.dumps(meta))
 
 
 def compare(expected: Answer, got: Answer | None) -> str | None:
     """None when ``got`` matches ``expected`` (tolerances of ``expected``), else what is wrong."""
     if got is None:
         return "no answer was recorded"
+    if expected.max_mse is not None:  # predictions scored against the solution's own targets
+        if expected.target is None:
+            return "the reference answer has no targets"
+        b = got.value
+        if b.shape != expected.target.shape:
+            return f"shape {b.shape} instead of {expected.target.shape}"
+        if b.dtype.kind not in "fiu" or not np.all(np.isfinite(b)):
+            return "predictions must be finite numbers"
+        mse = float(np.mean((b.astype(np.float64) - expected.target.astype(np.float64)) ** 2))
+        return None if mse <= expected.max_mse else f"mean squared error {mse:.4g} above {expected.max_mse:g}"
     a, b = expected.value, got.value
     if a.shape != b.shape:
         return f"shape {b.shape} instead of {a.shape}"
