@@ -25,7 +25,7 @@ from typing import ClassVar
 import numpy as np
 
 from .lstm_numpy import GatedLayer, sigmoid
-from .rnn_numpy import _check
+from .rnn_numpy import _check, check_stacked_input
 
 
 @dataclass
@@ -66,15 +66,8 @@ def gru_forward(x: np.ndarray, layers: list[GRULayer], h0: np.ndarray | None = N
     x: (batch, time, input_size); h0: (num_layers, batch, H), zeros when None.
     Returns output (batch, time, H) and h_n (num_layers, batch, H).
     """
-    if not layers:
-        raise ValueError("layers must hold at least one GRULayer")
-    _check("x", x, (None, None, layers[0].input_size))
-    batch, steps, _ = x.shape
+    batch, steps = check_stacked_input(x, layers, "GRULayer")
     H, L = layers[0].hidden_size, len(layers)
-    for k in range(1, L):
-        if layers[k].input_size != layers[k - 1].hidden_size:
-            raise ValueError(f"layer {k} expects input_size {layers[k].input_size} but layer {k - 1} "
-                             f"has hidden_size {layers[k - 1].hidden_size}")
     h0 = np.zeros((L, batch, H), dtype=x.dtype) if h0 is None else h0
     _check("h0", h0, (L, batch, H))
     inputs, h_n = x, []

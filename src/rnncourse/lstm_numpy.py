@@ -22,7 +22,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from .rnn_numpy import _check
+from .rnn_numpy import _check, check_stacked_input
 
 
 @dataclass
@@ -150,15 +150,8 @@ def lstm_forward(x: np.ndarray, layers: list[LSTMLayer], h0: np.ndarray | None =
     Returns output (batch, time, H) -- the top layer's h_t at every step -- and
     (h_n, c_n), each (num_layers, batch, H).
     """
-    if not layers:
-        raise ValueError("layers must hold at least one LSTMLayer")
-    _check("x", x, (None, None, layers[0].input_size))
-    batch, steps, _ = x.shape
+    batch, steps = check_stacked_input(x, layers, "LSTMLayer")
     H, L = layers[0].hidden_size, len(layers)
-    for k in range(1, L):
-        if layers[k].input_size != layers[k - 1].hidden_size:
-            raise ValueError(f"layer {k} expects input_size {layers[k].input_size} but layer {k - 1} "
-                             f"has hidden_size {layers[k - 1].hidden_size}")
     h0 = np.zeros((L, batch, H), dtype=x.dtype) if h0 is None else h0
     c0 = np.zeros((L, batch, H), dtype=x.dtype) if c0 is None else c0
     _check("h0", h0, (L, batch, H))

@@ -48,6 +48,21 @@ def _check(name: str, array, shape: tuple) -> None:
         raise ValueError(f"{name} must have shape {wanted}, got {array.shape}")
 
 
+def check_stacked_input(x, layers: list, kind: str) -> tuple[int, int]:
+    """Check ``x`` (batch, time, input_size) against a stack of layers; return (batch, time).
+
+    Every layer after the first must read the hidden size of the layer below.
+    """
+    if not layers:
+        raise ValueError(f"layers must hold at least one {kind}")
+    _check("x", x, (None, None, layers[0].input_size))
+    for k in range(1, len(layers)):
+        if layers[k].input_size != layers[k - 1].hidden_size:
+            raise ValueError(f"layer {k} expects input_size {layers[k].input_size} but layer {k - 1} "
+                             f"has hidden_size {layers[k - 1].hidden_size}")
+    return x.shape[0], x.shape[1]
+
+
 def init_rnn_layer(input_size: int, hidden_size: int, rng: np.random.Generator,
                    dtype=np.float64) -> RNNLayer:
     """PyTorch's default initialization: every entry uniform in [-1/sqrt(H), 1/sqrt(H)]."""
@@ -81,15 +96,8 @@ def rnn_forward(x: np.ndarray, layers: list[RNNLayer], h0: np.ndarray | None = N
     returns outputs (batch, time, hidden_size) -- the top layer's state at every step --
     and h_n (num_layers, batch, hidden_size) -- every layer's last state.
     """
-    if not layers:
-        raise ValueError("layers must hold at least one RNNLayer")
-    _check("x", x, (None, None, layers[0].input_size))
-    batch, steps, _ = x.shape
+    batch, steps = check_stacked_input(x, layers, "RNNLayer")
     hidden = layers[0].hidden_size
-    for k, layer in enumerate(layers[1:], start=1):
-        if layer.input_size != layers[k - 1].hidden_size:
-            raise ValueError(f"layer {k} expects input_size {layer.input_size} but layer {k - 1} "
-                             f"has hidden_size {layers[k - 1].hidden_size}")
     if h0 is None:
         h0 = np.zeros((len(layers), batch, hidden), dtype=x.dtype)
     _check("h0", h0, (len(layers), batch, hidden))

@@ -23,6 +23,7 @@ import fcntl
 import fnmatch
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -204,8 +205,7 @@ def grade(args) -> int:
     (reports / f"{args.assignment}.json").write_text(json.dumps(rows, indent=1))
     export = subprocess.run([sys.executable, "-m", "nbgrader", "export", f"--to={course / 'grades.csv'}"],
                             cwd=course, capture_output=True, text=True,
-                            env={**__import__("os").environ,
-                                 "PATH": f"{Path(sys.executable).parent}:{__import__('os').environ.get('PATH', '')}"})
+                            env={**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"})
     if export.returncode != 0:
         print(export.stdout + export.stderr, file=sys.stderr)
         return 1
