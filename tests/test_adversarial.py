@@ -118,6 +118,13 @@ def test_suspicious_submissions_are_flagged_and_honest_ones_are_not(graded):
     assert not missed, f"not flagged: {missed}"
 
 
+def test_grading_leaves_no_kernel_scratch_folders(graded):
+    import glob
+    import tempfile
+
+    assert not glob.glob(f"{tempfile.gettempdir()}/rnncourse-kernel-*")
+
+
 def test_feedback_and_csv_export_are_written(graded):
     root = graded["course"].root
     assert (root / "feedback" / "honest_solution" / graded["course"].assignment).is_dir()

@@ -1,7 +1,6 @@
 """nbgrader's ``Execute`` with the kernel in the sandbox, outputs capped and answers collected."""
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 from nbformat import NotebookNode
@@ -41,6 +40,7 @@ class SandboxedExecute(Execute):
         km.answers_dir = str(answers)
         km.sandboxed = self.sandboxed
         self._answers_dir = answers
+        self._sandbox_km = km  # nbclient drops self.km at cleanup; the scratch folder must still go
         return km
 
     def output(self, outs, msg, display_id, cell_index):
@@ -60,12 +60,12 @@ class SandboxedExecute(Execute):
         resources = resources if resources is not None else {}
         self._output_sizes = {}
         self._answers_dir = None
+        self._sandbox_km = None
         try:
             nb, resources = super().preprocess(nb, resources, km=km)
         finally:
-            manager = self.km
             if self._answers_dir is not None:
                 resources["rnncourse_answers"] = load_answers(self._answers_dir)
-            if isinstance(manager, SandboxKernelManager):
-                manager.cleanup_scratch()
+            if self._sandbox_km is not None:
+                self._sandbox_km.cleanup_scratch()
         return nb, resources
