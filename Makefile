@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 # nbgrader calls alembic and jupyter from PATH: put the environment first.
 RUN    := PATH="$(BIN):$$PATH"
 
-.PHONY: book test release grade venv sandbox clean
+.PHONY: book test release colab grade venv sandbox clean
 
 venv: $(STAMP)
 
@@ -34,6 +34,10 @@ test: $(STAMP) sandbox
 # Regenerate the student notebooks in notebooks/ from solutions/ (all, or A=<assignment>).
 release: $(STAMP)
 	$(RUN) $(BIN)/python scripts/release.py $(A)
+
+# Regenerate book/<chapter>.ipynb, the Colab copies of the chapter pages (after editing a page).
+colab: $(STAMP)
+	$(RUN) $(BIN)/python scripts/colab_pages.py
 
 # Grade an assignment safely (sandboxed kernels, answers checked outside them): make grade A=ch01_rnn_basics
 grade: $(STAMP) sandbox

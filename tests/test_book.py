@@ -65,6 +65,17 @@ def test_chapter_pages_render_math_and_figures_drawn_at_build_time(site):
         assert "Traceback" not in text, f"{page.name} shows a traceback"
 
 
+def test_launch_buttons_open_notebooks_that_colab_can_read(site):
+    """Colab opens .ipynb only: each chapter's button points at book/<chapter>.ipynb, which exists."""
+    base = "https://colab.research.google.com/github/rnncourse/rnncourse/blob/main/"
+    pages = [name for name in toc_files() if name.startswith(("book/ch", "notebooks/"))]
+    assert len(pages) == 16
+    for name in pages:
+        links = set(re.findall(re.escape(base) + r'([^"]+)', (site / f"{name}.html").read_text()))
+        assert links == {f"{name}.ipynb"}, f"{name}: Colab links {links}"
+        assert (ROOT / f"{name}.ipynb").is_file(), f"{name}.ipynb is missing: run `make colab`"
+
+
 def test_no_solution_code_or_hidden_test_is_published(site):
     checked = 0
     for solution in sorted((ROOT / "solutions").glob("*/*.ipynb")):

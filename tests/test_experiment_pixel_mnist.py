@@ -85,6 +85,15 @@ def test_all_runs_four_models_on_two_tasks(tmp_path):
     assert all(r["paper_accuracy"] is None for r in saved)  # the paper's numbers are for MNIST only
 
 
+def test_without_progress_bar_each_evaluation_is_still_logged(tmp_path, capsys):
+    exp.main(["--model", "rnn_relu", "--steps", "4", "--eval-every", "2", *TINY,
+              "--results", str(tmp_path / "q.json"), "--checkpoint", str(tmp_path / "q.pt")])
+    captured = capsys.readouterr()
+    lines = [line for line in captured.out.splitlines() if "test accuracy" in line and line.startswith("step")]
+    assert [int(line.split()[1]) for line in lines] == [0, 2, 4], captured.out
+    assert "it/s" not in captured.err  # no progress bar with --no-progress
+
+
 def test_time_budget_stops_a_run_and_says_so(tmp_path):
     (run,) = exp.main(["--model", "rnn_tanh", "--steps", "1000", "--max-minutes", "1e-6", *TINY,
                        "--results", str(tmp_path / "t.json"), "--checkpoint", str(tmp_path / "t.pt")])

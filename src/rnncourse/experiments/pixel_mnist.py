@@ -266,9 +266,12 @@ def run(config: RunConfig, task: PixelTask | None = None, progress: bool = True,
         history.append({"step": step, "test_accuracy": accuracy, "train_loss": mean_loss,
                         "elapsed_s": round(elapsed(), 3)})
         bar.set_postfix(loss=f"{mean_loss:.3f}" if mean_loss is not None else "-", test_acc=f"{accuracy:.3f}")
+        line = (f"step {step:>7d}  train loss {mean_loss if mean_loss is not None else float('nan'):.4f}"
+                f"  test accuracy {accuracy:.4f}  ({elapsed():.0f} s)")
         if progress:
-            bar.write(f"step {step:>7d}  train loss {mean_loss if mean_loss is not None else float('nan'):.4f}"
-                      f"  test accuracy {accuracy:.4f}  ({elapsed():.0f} s)")
+            bar.write(line)
+        else:
+            log(line, flush=True)
 
     if not history:
         record()
