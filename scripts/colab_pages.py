@@ -19,9 +19,10 @@ from pathlib import Path
 
 import jupytext
 import nbformat
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-REPOSITORY = "https://github.com/rnncourse/rnncourse"
+REPOSITORY = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]  # the launch buttons' too
 
 SETUP = f"""\
 # Opened in Colab? Fetch the course (its package and committed results) first; elsewhere this does nothing.
@@ -52,8 +53,6 @@ def colab_notebook(page: Path) -> str:
         nb.metadata["colab"] = {"gpuType": "T4"}
     for index, cell in enumerate(nb.cells):
         cell.id = f"{page.stem}-{index}"  # stable ids: the file changes only when the page does
-        if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
     nbformat.validate(nb)
     return nbformat.writes(nb) + "\n"
 

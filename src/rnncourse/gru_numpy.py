@@ -85,13 +85,4 @@ def gru_layers_from_torch(module) -> list[GRULayer]:
     """Read a ``torch.nn.GRU`` (every layer) or ``torch.nn.GRUCell`` into float64 NumPy layers."""
     import torch
 
-    if isinstance(module, torch.nn.GRUCell):
-        names = [("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
-    elif isinstance(module, torch.nn.GRU):
-        if module.bidirectional:
-            raise ValueError("bidirectional GRUs are not supported")
-        names = [(f"weight_ih_l{k}", f"weight_hh_l{k}", f"bias_ih_l{k}", f"bias_hh_l{k}")
-                 for k in range(module.num_layers)]
-    else:
-        raise TypeError(f"expected a torch.nn.GRU or torch.nn.GRUCell, got {type(module).__name__}")
-    return GRULayer.read_parameters(module, names)
+    return GRULayer.from_torch(module, torch.nn.GRU, torch.nn.GRUCell)

@@ -47,8 +47,18 @@ class GatedLayer:
         return self.W_ih.shape[1]
 
     @classmethod
-    def read_parameters(cls, module, names: list[tuple[str, str, str, str]]) -> list["GatedLayer"]:
-        """Float64 copies of ``module``'s parameters, one layer per (w_ih, w_hh, b_ih, b_hh) name tuple."""
+    def from_torch(cls, module, sequence_type, cell_type) -> list["GatedLayer"]:
+        """Float64 copies of the layers of ``module``, a ``sequence_type`` (every layer) or a ``cell_type``."""
+        if isinstance(module, cell_type):
+            names = [("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+        elif isinstance(module, sequence_type):
+            if module.bidirectional or getattr(module, "proj_size", 0):
+                raise ValueError(f"bidirectional {sequence_type.__name__}s and proj_size are not supported")
+            names = [(f"weight_ih_l{k}", f"weight_hh_l{k}", f"bias_ih_l{k}", f"bias_hh_l{k}")
+                     for k in range(module.num_layers)]
+        else:
+            raise TypeError(f"expected a torch.nn.{sequence_type.__name__} or torch.nn.{cell_type.__name__}, "
+                            f"got {type(module).__name__}")
         get = lambda name: getattr(module, name).detach().cpu().double().numpy().copy()
         layers = []
         for w_ih, w_hh, b_ih, b_hh in names:
@@ -172,13 +182,4 @@ def lstm_layers_from_torch(module) -> list[LSTMLayer]:
     """Read a ``torch.nn.LSTM`` (every layer) or ``torch.nn.LSTMCell`` into float64 NumPy layers."""
     import torch
 
-    if isinstance(module, torch.nn.LSTMCell):
-        names = [("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
-    elif isinstance(module, torch.nn.LSTM):
-        if module.bidirectional or module.proj_size:
-            raise ValueError("bidirectional LSTMs and proj_size are not supported")
-        names = [(f"weight_ih_l{k}", f"weight_hh_l{k}", f"bias_ih_l{k}", f"bias_hh_l{k}")
-                 for k in range(module.num_layers)]
-    else:
-        raise TypeError(f"expected a torch.nn.LSTM or torch.nn.LSTMCell, got {type(module).__name__}")
-    return LSTMLayer.read_parameters(module, names)
+    return LSTMLayer.from_torch(module, torch.nn.LSTM, torch.nn.LSTMCell)
