@@ -5,10 +5,11 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(CURDIR)/$(VENV)/bin
 STAMP  := $(VENV)/.installed
-# nbgrader calls alembic and jupyter from PATH: put the environment first.
-RUN    := PATH="$(BIN):$$PATH"
+# nbgrader calls alembic and jupyter from PATH: put the environment first. Playwright drives
+# Debian's chromium and must never download a browser of its own.
+RUN    := PATH="$(BIN):$$PATH" PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 
-.PHONY: book test release colab grade venv sandbox clean
+.PHONY: book test release colab grade venv sandbox browser repository clean
 
 venv: $(STAMP)
 
@@ -19,16 +20,23 @@ sandbox:
 	  (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q bubblewrap >/dev/null 2>&1)); } || \
 	  echo "WARNING: bubblewrap (bwrap) is missing and could not be installed: safe grading will refuse to run"
 
+# The website's browser test needs headless Chromium (Debian package 'chromium'); install it when we can.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  export DEBIAN_FRONTEND=noninteractive && (apt-get install -y -q chromium >/dev/null 2>&1 || \
+	  (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1)); } || \
+	  echo "WARNING: chromium is missing and could not be installed: the website's browser test will fail"
+
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/python -m pip install --quiet -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 book: $(STAMP)
 	$(RUN) $(BIN)/jupyter-book build . -W --keep-going
 
-test: $(STAMP) sandbox
+test: $(STAMP) sandbox browser
 	$(RUN) $(BIN)/python -m pytest
 
 # Regenerate the student notebooks in notebooks/ from solutions/ (all, or A=<assignment>).
@@ -42,6 +50,11 @@ colab: $(STAMP)
 # Grade an assignment safely (sandboxed kernels, answers checked outside them): make grade A=ch01_rnn_basics
 grade: $(STAMP) sandbox
 	$(RUN) $(BIN)/python -m rnncourse.autograder grade $(A)
+
+# Publish a copy: set the repository URL in _config.yml and copy it everywhere it is used.
+#   make repository URL=https://github.com/<owner>/<name>   (without URL: re-copy the configured one)
+repository: $(STAMP)
+	$(RUN) $(BIN)/python scripts/set_repository.py $(URL)
 
 clean:
 	rm -rf _build $(VENV)

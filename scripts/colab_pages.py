@@ -38,8 +38,8 @@ GPU_PAGES = {"ch08_pixel_mnist"}
 
 
 def pages(book: Path = ROOT / "book") -> list[Path]:
-    """The chapter pages: MyST notebooks in ``book`` (pages without code, such as the references, are left out)."""
-    return sorted(p for p in book.glob("*.md") if "```{code-cell}" in p.read_text())
+    """The chapter pages: MyST notebooks ``ch*.md`` in ``book`` (the landing page and the references are left out)."""
+    return sorted(p for p in book.glob("ch*.md") if "```{code-cell}" in p.read_text())
 
 
 def colab_notebook(page: Path) -> str:

@@ -1,8 +1,8 @@
-"""The website builds (narrative pages executed) and publishes no solution code or hidden test."""
-import os
+"""The website builds (narrative pages executed) and publishes no solution code or hidden test.
+
+The build is the session's ``site`` fixture (tests/conftest.py), shared with the browser test.
+"""
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -11,19 +11,6 @@ from leaks import find_leaks, secret_lines
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    out = tmp_path_factory.mktemp("site")
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
-    env.pop("MPLBACKEND", None)  # the kernels must use their inline backend to show figures
-    cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT), "--path-output", str(out),
-           "--all", "-W", "--keep-going"]
-    result = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=3000)
-    log = result.stdout[-6000:] + result.stderr[-6000:]
-    assert result.returncode == 0, log
-    return out / "_build" / "html"
 
 
 def toc_files():
@@ -67,7 +54,11 @@ def test_chapter_pages_render_math_and_figures_drawn_at_build_time(site):
 
 def test_launch_buttons_open_notebooks_that_colab_can_read(site):
     """Colab opens .ipynb only: each chapter's button points at book/<chapter>.ipynb, which exists."""
-    base = "https://colab.research.google.com/github/rnncourse/rnncourse/blob/main/"
+    import yaml
+
+    repository = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]
+    owner_name = repository["url"].removeprefix("https://github.com/")
+    base = f"https://colab.research.google.com/github/{owner_name}/blob/{repository['branch']}/"
     pages = [name for name in toc_files() if name.startswith(("book/ch", "notebooks/"))]
     assert len(pages) == 16
     for name in pages:

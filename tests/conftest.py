@@ -1,0 +1,33 @@
+"""Fixtures shared by test files: one build of the website for every test that reads it."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory) -> Path:
+    """The website built from this checkout (every page executed, warnings are errors): its html folder.
+
+    Built once per test session, in a temporary folder. ``RNNCOURSE_SITE=<path-output>`` reuses a
+    build made with ``jupyter-book build . --all -W --keep-going --path-output <path-output>``
+    (for iterating on the website's tests; the suite builds its own).
+    """
+    reuse = os.environ.get("RNNCOURSE_SITE")
+    if reuse:
+        html = Path(reuse) / "_build" / "html"
+        assert (html / "index.html").is_file(), f"RNNCOURSE_SITE={reuse} holds no built site ({html})"
+        return html
+    out = tmp_path_factory.mktemp("site")
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    env.pop("MPLBACKEND", None)  # the kernels must use their inline backend to show figures
+    cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT), "--path-output", str(out),
+           "--all", "-W", "--keep-going"]
+    result = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=3000)
+    log = result.stdout[-6000:] + result.stderr[-6000:]
+    assert result.returncode == 0, log
+    return out / "_build" / "html"
