@@ -5,7 +5,7 @@ optimizer, once per seed; each model is then evaluated twice on the same fresh s
 with the true previous symbol (teacher forced) and with its own (free running).  The exact
 Bayes filter on the same sequences gives the best any causal predictor can do::
 
-    python -m rnncourse.experiments.exposure_bias                       # the committed results
+    python -m rnncourse.experiments.exposure_bias --out results/exposure_bias.json   # the committed results
     python -m rnncourse.experiments.exposure_bias --updates 5 --seeds 0 --out /tmp/tiny.json
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ import torch
 
 from rnncourse.exposure_bias import MODES, accuracy_per_step, bayes_filter, resync_task, train
 
-DEFAULT_RESULTS = Path(__file__).resolve().parents[3] / "results" / "exposure_bias.json"
+DEFAULT_RESULTS = Path.home() / "rnncourse-results" / "exposure_bias.json"   # results/exposure_bias.json only with --out
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -8,7 +8,7 @@ on fresh sequences.  Two sweeps share the delays and seeds:
 * fixed window k = 8, shifts s in {2, 4, 8};
 * fixed shift s = 2, windows k in {3, 5, 8}.
 
-    python -m rnncourse.experiments.tbptt_reach                        # the committed results
+    python -m rnncourse.experiments.tbptt_reach --out results/tbptt_reach.json   # the committed results
     python -m rnncourse.experiments.tbptt_reach --delays 1 2 --seeds 0 --passes 1 --out /tmp/tiny.json
 """
 from __future__ import annotations
@@ -28,7 +28,7 @@ from rnncourse import bptt
 from rnncourse.charlm import Adagrad
 from rnncourse.tbptt import accuracy, delay_task, train_tbptt
 
-DEFAULT_RESULTS = Path(__file__).resolve().parents[3] / "results" / "tbptt_reach.json"
+DEFAULT_RESULTS = Path.home() / "rnncourse-results" / "tbptt_reach.json"   # results/tbptt_reach.json only with --out
 FIXED_WINDOW = [(8, 2), (8, 4), (8, 8)]
 FIXED_SHIFT = [(3, 2), (5, 2), (8, 2)]
 
