@@ -80,7 +80,7 @@ def plot_exposure_bias(result, ax=None):
     """Free-running accuracy per step of every training mode (mean, min-max over seeds), the Bayes filter,
     and the teacher-forced accuracy of the teacher-forced models."""
     if ax is None:
-        _, ax = plt.subplots(figsize=(7.5, 3.6))
+        _, ax = plt.subplots(figsize=(9.5, 3.6))
     steps = np.arange(1, len(result["bayes_filter"]) + 1)
     names = {"teacher": "trained with teacher forcing", "scheduled": "trained with scheduled sampling",
              "free": "trained free running"}
@@ -92,7 +92,8 @@ def plot_exposure_bias(result, ax=None):
     ax.axhline(0.2, color="gray", ls="--", lw=0.8, label="chance")
     ax.set(xlabel="time step", ylabel="accuracy", ylim=(0, 1.02),
            title=f"Running sum with noisy hints ({len(result['seeds'])} seeds, band = min to max)")
-    ax.legend(fontsize=7, loc="lower left")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    plt.tight_layout()
     return ax
 
 
