@@ -8,8 +8,8 @@
       loop_batch1      a single-sequence char-RNN written as a Python loop over time with
                        column vectors (the algorithm of Karpathy's min-char-rnn: hidden 100,
                        sequences of 25, Adagrad, gradients clipped to [-5, 5]);
-      trainer_batch1   ``charlm.train`` with one lane: the same updates (checked), another
-                       implementation;
+      trainer_batch1   ``charlm.train`` with one lane: the same updates in exact arithmetic
+                       (the tests check 20 updates to 1e-9), another implementation;
       trainer_batch64  ``charlm.train`` with 64 lanes: same implementation, batched;
 (c) learning: training loss against characters seen and validation bits per character of
     the three contenders on the same character budget, from the same initial weights, for
