@@ -1,28 +1,38 @@
-"""How fast is the course's NumPy BPTT?  Two measurements, one run, one machine, float64.
+"""How fast is the course's NumPy BPTT?  One run, one machine, float64.
 
 (a) forward + backward of ``rnncourse.bptt`` against the same computation differentiated
-    by ``torch.autograd`` (batch 32, T 25, hidden 100, vocabulary 65, one-hot inputs);
-(b) training throughput, in characters per second, of the batched trainer
-    ``rnncourse.charlm.train`` against a single-sequence NumPy char-RNN written in the
-    classic minimal style (column vectors, one time step at a time, hidden 100,
-    sequence length 25, Adagrad, gradients clipped to [-5, 5]) on the same text.
+    by ``torch.autograd`` (batch 32, T 25, hidden 100, vocabulary 65), inputs as one-hot
+    arrays and as integer ids;
+(b) training throughput, in characters per second, of three contenders that separate the
+    two effects behind the speed of ``rnncourse.charlm.train``:
+      loop_batch1      a single-sequence char-RNN written as a Python loop over time with
+                       column vectors (the algorithm of Karpathy's min-char-rnn: hidden 100,
+                       sequences of 25, Adagrad, gradients clipped to [-5, 5]);
+      trainer_batch1   ``charlm.train`` with one lane: the same updates in exact arithmetic
+                       (the tests check 20 updates to 1e-9), another implementation;
+      trainer_batch64  ``charlm.train`` with 64 lanes: same implementation, batched;
+(c) learning: training loss against characters seen and validation bits per character of
+    the three contenders on the same character budget, from the same initial weights, for
+    several seeds (batching buys characters per second, not progress per character).
 
-Each contender is timed with 1 and with 2 BLAS/OpenMP threads and the faster setting
-counts (small matrices often run faster on one thread, and torch's OpenMP pool can be
-very slow on a busy machine).  Repeats are interleaved and the best repeat is kept,
-which is the usual way to time on a shared machine.  The script also times a large
-matrix product to estimate the machine's float64 peak and reports every contender's
-FLOP rate as a fraction of it.
+Each contender's speed is timed with 1 and with 2 BLAS/OpenMP threads and the faster
+setting counts (small matrices often run faster on one thread).  Repeats are interleaved
+and the best repeat is kept, the usual way to time on a shared machine.  The script also
+times a large matrix product to estimate the machine's float64 peak.
 
-    python benchmarks/bench_bptt.py            # full run (about a minute), writes results/bench_bptt.json
-    python benchmarks/bench_bptt.py --quick    # tiny sizes, for the tests
+    python benchmarks/bench_bptt.py                                  # writes ~/rnncourse-results/bench_bptt.json
+    python benchmarks/bench_bptt.py --out results/bench_bptt.json    # the committed results
+    python benchmarks/bench_bptt.py --quick --out /tmp/bench.json    # tiny sizes, for the tests
 """
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
+import shlex
+import sys
 import time
 from pathlib import Path
 
@@ -144,63 +154,78 @@ def measure_bptt(batch: int, steps: int, hidden: int, vocab: int, repeats: int, 
 
 
 # ---------------------------------------------------------------- (b) training throughput
-class MinimalCharRNN:
-    """The single-sequence baseline: one sequence, column vectors, a Python loop over time."""
+# The single-sequence baseline follows the algorithm of Karpathy's min-char-rnn (one sequence
+# of 25 characters at a time, column vectors, a Python loop over time for both passes, one-hot
+# inputs multiplied by U, entry-wise clipping to [-5, 5], Adagrad).  It works on the course's
+# parameter dict, so the same weights run in both implementations.
+def loop_loss_and_grads(params: dict, inputs: np.ndarray, targets: np.ndarray, h: np.ndarray):
+    """One sequence, one step at a time, column vectors.
 
-    def __init__(self, vocab: int, hidden: int, lr: float = 0.1, seed: int = 0):
-        rng = np.random.default_rng(seed)
-        self.Wxh = rng.standard_normal((hidden, vocab)) * 0.01
-        self.Whh = rng.standard_normal((hidden, hidden)) * 0.01
-        self.Why = rng.standard_normal((vocab, hidden)) * 0.01
-        self.bh = np.zeros((hidden, 1))
-        self.by = np.zeros((vocab, 1))
-        self.mem = [np.zeros_like(p) for p in self.weights()]
-        self.vocab, self.lr = vocab, lr
+    inputs, targets: (T,) ids;  h: (hidden, 1) state carried in.
+    returns (loss summed over the T steps, gradients with the shapes of ``params``,
+    the last state (hidden, 1)).
+    """
+    U, W, V = params["U"], params["W"], params["V"]
+    b, c = params["b"][:, None], params["c"][:, None]
+    steps, hidden, vocab = len(inputs), W.shape[0], V.shape[0]
+    x = np.zeros((steps, U.shape[1], 1))
+    states = np.zeros((steps + 1, hidden, 1))
+    states[0] = h
+    probs = np.zeros((steps, vocab, 1))
+    loss = 0.0
+    for t in range(steps):
+        x[t, inputs[t]] = 1.0
+        states[t + 1] = np.tanh(U @ x[t] + W @ states[t] + b)
+        o = V @ states[t + 1] + c
+        e = np.exp(o - o.max())
+        probs[t] = e / e.sum()
+        loss -= math.log(probs[t, targets[t], 0])
+    g = {"U": np.zeros_like(U), "W": np.zeros_like(W), "V": np.zeros_like(V),
+         "b": np.zeros((hidden, 1)), "c": np.zeros((vocab, 1))}
+    from_future = np.zeros((hidden, 1))
+    for t in reversed(range(steps)):
+        do = probs[t].copy()
+        do[targets[t]] -= 1.0
+        g["V"] += do @ states[t + 1].T
+        g["c"] += do
+        da = (1.0 - states[t + 1] ** 2) * (V.T @ do + from_future)
+        g["b"] += da
+        g["U"] += da @ x[t].T
+        g["W"] += da @ states[t].T
+        from_future = W.T @ da
+    g["b"], g["c"] = g["b"][:, 0], g["c"][:, 0]
+    return loss, g, states[steps]
 
-    def weights(self):
-        return [self.Wxh, self.Whh, self.Why, self.bh, self.by]
 
-    def loss_and_grads(self, inputs, targets, hprev):
-        xs, hs, ps = {}, {-1: hprev}, {}
-        loss = 0.0
-        for t, (i, j) in enumerate(zip(inputs, targets)):
-            xs[t] = np.zeros((self.vocab, 1))
-            xs[t][i] = 1.0
-            hs[t] = np.tanh(self.Wxh @ xs[t] + self.Whh @ hs[t - 1] + self.bh)
-            scores = self.Why @ hs[t] + self.by
-            e = np.exp(scores - scores.max())
-            ps[t] = e / e.sum()
-            loss -= np.log(ps[t][j, 0])
-        grads = [np.zeros_like(p) for p in self.weights()]
-        dWxh, dWhh, dWhy, dbh, dby = grads
-        dh_next = np.zeros_like(hprev)
-        for t in reversed(range(len(inputs))):
-            dy = ps[t].copy()
-            dy[targets[t]] -= 1.0
-            dWhy += dy @ hs[t].T
-            dby += dy
-            dh = self.Why.T @ dy + dh_next
-            da = (1.0 - hs[t] * hs[t]) * dh
-            dbh += da
-            dWxh += da @ xs[t].T
-            dWhh += da @ hs[t - 1].T
-            dh_next = self.Whh.T @ da
-        for g in grads:
-            np.clip(g, -5.0, 5.0, out=g)
-        return loss, grads, hs[len(inputs) - 1]
+def loop_train(params: dict, ids: np.ndarray, updates: int, seq_len: int = 25, lr: float = 0.1,
+               clip: float = 5.0, optimizer=None) -> list[float]:
+    """Train ``params`` in place with the single-sequence baseline; returns the loss per character of every update.
 
-    def train(self, ids: np.ndarray, iterations: int, seq_len: int = 25) -> float:
-        """Run ``iterations`` updates over ``ids``; returns the last loss per character."""
-        pos, h = 0, np.zeros((self.Whh.shape[0], 1))
-        for _ in range(iterations):
-            if pos + seq_len + 1 > len(ids):
-                pos, h = 0, np.zeros_like(h)
-            loss, grads, h = self.loss_and_grads(ids[pos:pos + seq_len], ids[pos + 1:pos + seq_len + 1], h)
-            for p, g, m in zip(self.weights(), grads, self.mem):
-                m += g * g
-                p -= self.lr * g / np.sqrt(m + 1e-8)
-            pos += seq_len
-        return loss / seq_len
+    Reads ``ids`` from the start, ``seq_len`` characters per update, carrying the state and
+    resetting it where the text ends (as ``charlm.train`` does with one lane).
+    """
+    optimizer = charlm.Adagrad(lr) if optimizer is None else optimizer
+    hidden = params["W"].shape[0]
+    pos, h, losses = 0, np.zeros((hidden, 1)), []
+    for _ in range(updates):
+        if pos + seq_len + 1 > len(ids):
+            pos, h = 0, np.zeros((hidden, 1))
+        loss, grads, h = loop_loss_and_grads(params, ids[pos:pos + seq_len], ids[pos + 1:pos + seq_len + 1], h)
+        optimizer.step(params, charlm.clip_(grads, clip))
+        losses.append(loss / seq_len)
+        pos += seq_len
+    return losses
+
+
+CONTENDERS = ("loop_batch1", "trainer_batch1", "trainer_batch64")
+
+
+def run_contender(name: str, params: dict, ids: np.ndarray, chars: int, seq_len: int, lr: float) -> list[float]:
+    """Train ``params`` on ``chars`` characters with one contender; returns per-update losses."""
+    if name == "loop_batch1":
+        return loop_train(params, ids, chars // seq_len, seq_len, lr)
+    batch = 1 if name == "trainer_batch1" else 64
+    return charlm.train(params, ids, chars // (batch * seq_len), batch=batch, seq_len=seq_len, lr=lr)
 
 
 def trainer_flops_per_char(vocab: int, hidden: int) -> float:
@@ -213,41 +238,73 @@ def baseline_flops_per_char(vocab: int, hidden: int) -> float:
     return 2.0 * (2 * vocab * hidden + 3 * hidden * hidden + 3 * hidden * vocab)
 
 
-def measure_training(ids: np.ndarray, vocab: int, hidden: int, seq_len: int, batch: int,
-                     trainer_steps: int, baseline_iters: int, repeats: int) -> dict:
-    def run_trainer():
-        params = charlm.init_char_rnn(vocab, hidden, seed=0)
-        charlm.train(params, ids, trainer_steps, batch=batch, seq_len=seq_len)
+def measure_training(ids: np.ndarray, vocab: int, hidden: int, seq_len: int, timing_chars: int,
+                     repeats: int, lr: float) -> dict:
+    """Characters per second of the three contenders, each timed on ``timing_chars`` characters."""
+    def runner(name):
+        return lambda: run_contender(name, charlm.init_char_rnn(vocab, hidden, seed=0), ids, timing_chars, seq_len, lr)
 
-    def run_baseline():
-        MinimalCharRNN(vocab, hidden).train(ids, baseline_iters, seq_len)
-
-    best = {"trainer": {1: float("inf"), 2: float("inf")}, "baseline": {1: float("inf"), 2: float("inf")}}
+    best = {name: {1: float("inf"), 2: float("inf")} for name in CONTENDERS}
     torch.set_num_threads(1)
-    for _ in range(repeats):
+    for _ in range(repeats):                            # interleave contenders and thread settings
         for threads in (1, 2):
-            best["trainer"][threads] = min(best["trainer"][threads], timed_in(threads, run_trainer, 1, 1))
-            best["baseline"][threads] = min(best["baseline"][threads], timed_in(threads, run_baseline, 1, 1))
-    chars = {"trainer": trainer_steps * batch * seq_len, "baseline": baseline_iters * seq_len}
-    rate = {k: {f"{t}_threads": chars[k] / s for t, s in v.items()} for k, v in best.items()}
+            for name in CONTENDERS:
+                best[name][threads] = min(best[name][threads], timed_in(threads, runner(name), 1, 1))
+    rate = {k: {f"{t}_threads": timing_chars / s for t, s in v.items()} for k, v in best.items()}
     top = {k: max(v.values()) for k, v in rate.items()}
     return {
-        "sizes": {"hidden": hidden, "seq_len": seq_len, "vocab": vocab, "trainer_batch": batch,
-                  "trainer_chars": chars["trainer"], "baseline_chars": chars["baseline"],
+        "sizes": {"hidden": hidden, "seq_len": seq_len, "vocab": vocab, "timing_chars": timing_chars,
                   "dtype": "float64"},
         "chars_per_s": rate,
-        "trainer_chars_per_s": top["trainer"], "baseline_chars_per_s": top["baseline"],
-        "trainer_over_baseline": top["trainer"] / top["baseline"],
+        "best_chars_per_s": top,
+        "implementation_speedup_batch1": top["trainer_batch1"] / top["loop_batch1"],
+        "batching_speedup": top["trainer_batch64"] / top["trainer_batch1"],
+        "total_speedup": top["trainer_batch64"] / top["loop_batch1"],
         "trainer_flops_per_char": trainer_flops_per_char(vocab, hidden),
         "baseline_flops_per_char": baseline_flops_per_char(vocab, hidden),
     }
 
 
+def measure_learning(ids: np.ndarray, val_ids: np.ndarray, vocab: int, hidden: int, seq_len: int,
+                     chars: int, seeds: list[int], lr: float, points: int = 20) -> dict:
+    """Training loss against characters seen, and validation bits per character, for every contender and seed.
+
+    Every contender sees the same ``chars`` characters from the same initial weights (seed).
+    The training loss is averaged over ``points`` equal slices of the character budget.
+    """
+    curves = {name: [] for name in CONTENDERS}
+    val_bpc = {name: [] for name in CONTENDERS}
+    same_updates = []
+    with threadpool_limits(1):
+        torch.set_num_threads(1)
+        for seed in seeds:
+            finals = {}
+            for name in CONTENDERS:
+                params = charlm.init_char_rnn(vocab, hidden, seed=seed)
+                losses = np.array(run_contender(name, params, ids, chars, seq_len, lr))
+                curves[name].append([float(s.mean()) for s in np.array_split(losses, points)])
+                val_bpc[name].append(charlm.bits_per_char(charlm.evaluate(params, val_ids)))
+                finals[name] = params
+            same_updates.append(max(float(np.max(np.abs(finals["loop_batch1"][k] - finals["trainer_batch1"][k])))
+                                    for k in finals["loop_batch1"]))
+    edges = np.linspace(0, chars, points + 1)
+    return {
+        "chars": chars, "seeds": seeds, "lr": lr,
+        "chars_at_point": ((edges[:-1] + edges[1:]) / 2).tolist(),
+        "train_nats": curves, "val_bpc": val_bpc, "val_chars": int(len(val_ids)),
+        "max_param_difference_loop_vs_trainer_batch1": max(same_updates),
+    }
+
+
 # ---------------------------------------------------------------- main
+DEFAULT_OUT = Path.home() / "rnncourse-results" / "bench_bptt.json"
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="tiny sizes and repeats (for tests)")
-    parser.add_argument("--out", type=Path, default=ROOT / "results" / "bench_bptt.json")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                        help=f"results file (default {DEFAULT_OUT}; the committed one is results/bench_bptt.json)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     load_before = os.getloadavg()
@@ -255,26 +312,27 @@ def main(argv=None) -> dict:
     if args.quick:
         sizes = dict(batch=4, steps=5, hidden=8, vocab=6)
         repeats, number, peak_size = 2, 2, 200
-        train_cfg = dict(hidden=8, seq_len=5, batch=4, trainer_steps=5, baseline_iters=5, repeats=1)
+        train_cfg = dict(hidden=8, seq_len=5, timing_chars=64 * 5 * 2, repeats=1, lr=0.1)
+        learn_cfg = dict(hidden=8, seq_len=5, chars=64 * 5 * 4, seeds=[0, 1], lr=0.1, points=4)
     else:
         sizes = dict(batch=32, steps=25, hidden=100, vocab=65)
         repeats, number, peak_size = 7, 40, 2000
-        train_cfg = dict(hidden=100, seq_len=25, batch=64, trainer_steps=120, baseline_iters=400, repeats=3)
+        train_cfg = dict(hidden=100, seq_len=25, timing_chars=64 * 25 * 8, repeats=3, lr=0.1)
+        learn_cfg = dict(hidden=100, seq_len=25, chars=64 * 25 * 300, seeds=[0, 1, 2], lr=0.1, points=20)
 
     peak = {f"{t}_threads": peak_flops(peak_size, t, repeats=5) for t in (1, 2)}
     bench_a = measure_bptt(sizes["batch"], sizes["steps"], sizes["hidden"], sizes["vocab"], repeats, number)
     bench_ids = measure_bptt(sizes["batch"], sizes["steps"], sizes["hidden"], sizes["vocab"], repeats, number,
                              inputs="ids")
 
-    train_text, _ = python_source_corpus()
-    vocab = charlm.Vocabulary.from_text(train_text)
-    ids = vocab.encode(train_text)
+    train_text, val_text = python_source_corpus()
+    vocab = charlm.Vocabulary.from_text(train_text + val_text)
+    ids, val_ids = vocab.encode(train_text), vocab.encode(val_text)[:20000]
+    vocab_size = len(vocab)
     if args.quick:
-        ids = ids[:5000] % 6
-        vocab_size = 6
-    else:
-        vocab_size = len(vocab)
+        ids, val_ids, vocab_size = ids[:5000] % 6, val_ids[:2000] % 6, 6
     bench_b = measure_training(ids, vocab_size, **train_cfg)
+    bench_c = measure_learning(ids, val_ids, vocab_size, **learn_cfg)
 
     peak_best = max(peak.values())
     for bench in (bench_a, bench_ids):
@@ -282,25 +340,27 @@ def main(argv=None) -> dict:
         bench["torch_flops_per_s"] = bench["flops_per_step"] / bench["torch_s"]
         bench["numpy_fraction_of_peak"] = bench["numpy_flops_per_s"] / peak_best
         bench["torch_fraction_of_peak"] = bench["torch_flops_per_s"] / peak_best
-    bench_b["trainer_flops_per_s"] = bench_b["trainer_chars_per_s"] * bench_b["trainer_flops_per_char"]
-    bench_b["baseline_flops_per_s"] = bench_b["baseline_chars_per_s"] * bench_b["baseline_flops_per_char"]
-    bench_b["trainer_fraction_of_peak"] = bench_b["trainer_flops_per_s"] / peak_best
-    bench_b["baseline_fraction_of_peak"] = bench_b["baseline_flops_per_s"] / peak_best
+    rates = bench_b["best_chars_per_s"]
+    bench_b["fraction_of_peak"] = {
+        name: rates[name] * (bench_b["baseline_flops_per_char"] if name == "loop_batch1"
+                             else bench_b["trainer_flops_per_char"]) / peak_best for name in CONTENDERS}
     bench_b["trainer_chars_per_s_at_peak"] = peak_best / bench_b["trainer_flops_per_char"]
 
+    given = sys.argv[1:] if argv is None else list(argv)
     result = {
-        "command": "python benchmarks/bench_bptt.py" + (" --quick" if args.quick else ""),
+        "command": " ".join(["python benchmarks/bench_bptt.py"] + [shlex.quote(str(a)) for a in given]),
         "quick": args.quick,
         "machine": {"cpu": _cpu_name(), "logical_cpus": os.cpu_count(), "python": platform.python_version(),
                     "numpy": np.__version__, "torch": torch.__version__,
                     "load_average_before": list(load_before), "load_average_after": list(os.getloadavg())},
         "peak_float64_flops_per_s": peak, "peak_matmul_size": peak_size,
-        "bptt_step": bench_a, "bptt_step_ids": bench_ids, "training": bench_b,
+        "bptt_step": bench_a, "bptt_step_ids": bench_ids, "training": bench_b, "learning": bench_c,
         "wall_s": time.perf_counter() - started,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     _report(result)
+    print(f"wrote {args.out}")
     return result
 
 
@@ -315,7 +375,7 @@ def _cpu_name() -> str:
 
 
 def _report(r: dict) -> None:
-    a, b = r["bptt_step"], r["training"]
+    a, b, c = r["bptt_step"], r["training"], r["learning"]
     peak = max(r["peak_float64_flops_per_s"].values())
     print(f"machine: {r['machine']['cpu']}, {r['machine']['logical_cpus']} CPUs, "
           f"load before/after {r['machine']['load_average_before'][0]:.2f}/{r['machine']['load_average_after'][0]:.2f}")
@@ -328,10 +388,16 @@ def _report(r: dict) -> None:
               f"({100 * step['numpy_fraction_of_peak']:.1f}% of peak), torch {step['torch_flops_per_s'] / 1e9:.2f} "
               f"GFLOP/s ({100 * step['torch_fraction_of_peak']:.1f}% of peak)")
     print(f"(b) training throughput {b['sizes']}")
-    print(f"    trainer {b['trainer_chars_per_s']:,.0f} chars/s  baseline {b['baseline_chars_per_s']:,.0f} chars/s  "
-          f"ratio = {b['trainer_over_baseline']:.1f}x")
-    print(f"    trainer {b['trainer_flops_per_s'] / 1e9:.2f} GFLOP/s ({100 * b['trainer_fraction_of_peak']:.1f}% of peak), "
-          f"baseline {b['baseline_flops_per_s'] / 1e9:.2f} GFLOP/s ({100 * b['baseline_fraction_of_peak']:.1f}% of peak)")
+    for name in CONTENDERS:
+        print(f"    {name:16s} {b['best_chars_per_s'][name]:12,.0f} chars/s "
+              f"({100 * b['fraction_of_peak'][name]:.1f}% of peak)")
+    print(f"    implementation (batch 1) {b['implementation_speedup_batch1']:.1f}x, batching "
+          f"{b['batching_speedup']:.1f}x, together {b['total_speedup']:.1f}x")
+    print(f"(c) learning on {c['chars']:,} characters, seeds {c['seeds']}, lr {c['lr']}")
+    for name in CONTENDERS:
+        print(f"    {name:16s} validation bpc " + " ".join(f"{v:.3f}" for v in c["val_bpc"][name]))
+    print(f"    loop vs trainer at batch 1: largest parameter difference "
+          f"{c['max_param_difference_loop_vs_trainer_batch1']:.1e}")
     print(f"wall time {r['wall_s']:.1f} s")
 
 

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -17,7 +19,7 @@ def test_bench_bptt_quick_writes_complete_results(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert "ratio numpy/torch" in result.stdout and "chars/s" in result.stdout
     bench = json.loads(out.read_text())
-    assert bench["quick"] is True and bench["command"].endswith("--quick")
+    assert bench["quick"] is True and bench["command"] == f"python benchmarks/bench_bptt.py --quick --out {out}"
     a, t = bench["bptt_step"], bench["training"]
     assert a["inputs"] == "one-hot" and bench["bptt_step_ids"]["inputs"] == "ids"
     assert bench["bptt_step_ids"]["flops_per_step"] < a["flops_per_step"]
@@ -27,33 +29,55 @@ def test_bench_bptt_quick_writes_complete_results(tmp_path):
         assert a[key] > 0 or key == "max_grad_difference", key
     assert a["numpy_over_torch"] == a["numpy_s"] / a["torch_s"]
     assert a["max_grad_difference"] < 1e-9                       # both computed the same gradients
-    for key in ["trainer_chars_per_s", "baseline_chars_per_s", "trainer_over_baseline",
-                "trainer_fraction_of_peak", "baseline_fraction_of_peak", "trainer_chars_per_s_at_peak"]:
-        assert t[key] > 0, key
-    assert t["trainer_over_baseline"] == t["trainer_chars_per_s"] / t["baseline_chars_per_s"]
+    rates = t["best_chars_per_s"]
+    assert set(rates) == {"loop_batch1", "trainer_batch1", "trainer_batch64"} and min(rates.values()) > 0
+    assert t["implementation_speedup_batch1"] == rates["trainer_batch1"] / rates["loop_batch1"]
+    assert t["batching_speedup"] == rates["trainer_batch64"] / rates["trainer_batch1"]
+    assert t["total_speedup"] == pytest.approx(t["implementation_speedup_batch1"] * t["batching_speedup"])
+    learn = bench["learning"]
+    for name in rates:
+        assert len(learn["train_nats"][name]) == len(learn["val_bpc"][name]) == 2     # two seeds
+        assert len(learn["train_nats"][name][0]) == len(learn["chars_at_point"]) == 4
+    assert learn["max_param_difference_loop_vs_trainer_batch1"] < 1e-9                # same updates
     assert set(bench["peak_float64_flops_per_s"]) == {"1_threads", "2_threads"}
     assert len(bench["machine"]["load_average_before"]) == 3
 
 
-def test_baseline_learns_and_agrees_with_the_reference_gradients():
+def _bench():
     sys.path.insert(0, str(ROOT / "benchmarks"))
     try:
-        import numpy as np
-        from bench_bptt import MinimalCharRNN
-
-        from rnncourse import bptt
+        import bench_bptt
     finally:
         sys.path.pop(0)
-    model = MinimalCharRNN(vocab=5, hidden=6, seed=3)
+    return bench_bptt
+
+
+def test_loop_baseline_agrees_with_the_reference_gradients():
+    import numpy as np
+
+    from rnncourse import bptt, charlm
+    bench = _bench()
+    params = bptt.init_params(5, 6, 5, np.random.default_rng(3), scale=0.5)
+    params["b"], params["c"] = np.linspace(-0.2, 0.2, 6), np.linspace(0.1, -0.1, 5)
     rng = np.random.default_rng(0)
     ids = rng.integers(0, 5, 11)
     h = rng.standard_normal((6, 1)) * 0.3
-    loss, grads, _ = model.loss_and_grads(ids[:-1], ids[1:], h)
-    params = {"U": model.Wxh, "W": model.Whh, "V": model.Why, "b": model.bh[:, 0], "c": model.by[:, 0]}
-    ref_loss, ref, _ = bptt.loss_and_grads(params, ids[None, :-1], ids[None, 1:], h.T.copy())
+    loss, grads, last = bench.loop_loss_and_grads(params, ids[:-1], ids[1:], h)
+    ref_loss, ref, cache = bptt.loss_and_grads(params, ids[None, :-1], ids[None, 1:], h.T.copy())
     assert abs(loss - ref_loss) < 1e-10
-    for ours, name in zip(grads, ["U", "W", "V", "b", "c"]):
-        np.testing.assert_allclose(ours.reshape(ref[name].shape), np.clip(ref[name], -5, 5), rtol=1e-9, atol=1e-12)
-    text = np.tile(np.arange(5), 200)
-    first = MinimalCharRNN(5, 16).train(text, 1)
-    assert MinimalCharRNN(5, 16).train(text, 300) < 0.5 * first
+    for name in ["U", "W", "V", "b", "c"]:
+        np.testing.assert_allclose(grads[name], ref[name], rtol=1e-9, atol=1e-12)
+    # the loop at batch 1 and charlm.train with one lane make the same updates
+    text = np.tile(np.arange(5), 60)
+    a, b = charlm.init_char_rnn(5, 8, seed=1), charlm.init_char_rnn(5, 8, seed=1)
+    loop_losses = bench.loop_train(a, text, 20, seq_len=7)
+    trainer_losses = charlm.train(b, text, 20, batch=1, seq_len=7, lr=0.1)
+    np.testing.assert_allclose(loop_losses, trainer_losses, rtol=1e-9)
+    for name in a:
+        np.testing.assert_allclose(a[name], b[name], rtol=1e-9, atol=1e-12)
+    assert loop_losses[-1] < 0.5 * loop_losses[0]
+
+
+def test_default_output_is_not_the_committed_results():
+    bench = _bench()
+    assert bench.DEFAULT_OUT != ROOT / "results" / "bench_bptt.json" and ROOT not in bench.DEFAULT_OUT.parents
