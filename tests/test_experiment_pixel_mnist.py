@@ -292,3 +292,19 @@ def test_dead_units_command_separates_input_scaling_at_initialization(tmp_path):
     # raw pixels are >= 0: every unit with a negative input weight is dead before any training
     assert 0.3 < raw["dead_at_init"] < 0.7 and standardised["dead_at_init"] == 0.0
     assert json.loads((tmp_path / "d.json").read_text())["runs"] == result["runs"]
+
+
+def test_step_time_benchmark_writes_times_and_a_labelled_estimate(tmp_path):
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path / "bench.json"
+    proc = subprocess.run([sys.executable, str(root / "benchmarks" / "bench_pixel_mnist.py"), "--quick",
+                           "--out", str(out)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    bench = json.loads(out.read_text())
+    assert bench["quick"] is True and set(bench["seconds_per_step"]) == set(exp.KINDS)
+    assert all(bench["steps_per_second"][k] == pytest.approx(1 / s) for k, s in bench["seconds_per_step"].items())
+    assert set(bench["estimate"]["by_ratio"]) == {"10.0", "20.0"} and bench["estimate"]["budget_minutes"] == 7.0
+    for modes in bench["estimate"]["by_ratio"].values():
+        over, serial = modes["overlapped"], modes["serial"]
+        assert over["table_steps"] >= serial["table_steps"] >= 0  # overlapping streams can only help
+        assert over["examples_per_configuration"] == over["table_steps"] * bench["batch_size"]

@@ -2,5 +2,23 @@
 
 Modules are small and independent; import the one you need, e.g.
 ``from rnncourse.rnn_numpy import rnn_forward``.
+
+Module map (chapter in brackets):
+
+- ``rnn_numpy``, ``torch_bridge``, ``four_shapes``, ``diagrams`` [1]: the vanilla RNN in NumPy,
+  weight copies to and from ``torch.nn.RNN``, the four input/output shapes, unrolled diagrams.
+- ``charlm``, ``text_data`` [2]: a character-level language model and its corpus.
+- ``bptt``, ``tbptt``, ``gradcheck`` [3]: backpropagation through time, truncated BPTT, gradient checks.
+- ``gradient_flow``, ``clipping`` [4]: Jacobian products and their norms, gradient clipping.
+- ``lstm_numpy``, ``gru_numpy``, ``long_lag`` [5]: LSTM and GRU in NumPy, the long-lag task.
+- ``relu_tanh`` [6]: what ReLU and tanh do inside a recurrent net.
+- ``irnn``, ``adding_problem``, ``clockwork`` [7]: the IRNN, the adding problem, the Clockwork RNN.
+- ``mnist``, ``pixel_data``, ``pixel_models`` [8]: MNIST's IDX files, images as pixel sequences,
+  the four models of the pixel-MNIST experiment.
+- ``device``: CPU or GPU, chosen at run time.  ``grading``: checks of the exercise notebooks.
+  ``autograder``: sandboxed grading.  ``figures``: plotting helpers of the pages, by chapter.
+- ``experiments``: command lines that write ``results/*.json``: ``adding`` [7], ``long_lag`` [5],
+  ``pixel_mnist`` (one run, or ``--gpu-table``: the paper's table, see ``pixel_table``) and
+  ``dead_units`` [8].
 """
 __version__ = "0.1.0"

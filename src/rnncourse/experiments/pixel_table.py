@@ -173,6 +173,8 @@ def train_group(members: list[Member], data: dict[str, tuple], *, steps: int, ba
             break
         epoch, index = divmod(step, per_epoch)
         if epoch != order_epoch:
+            if cuda and order_epoch is not None:
+                torch.cuda.synchronize(device)  # the streams are done with the old order before it is freed
             order_epoch = epoch
             orders = {seed: _epoch_order(n_train, seed, epoch, device) for seed in {m.seed for m in members}}
         for m in members:
@@ -390,3 +392,45 @@ def _setup(args, dataset: str, batch_size: int) -> dict:
             "seeds": list(args.seeds), "batch_size": batch_size, "hidden_size": args.hidden_size,
             "clip": args.clip, "perm_seed": args.perm_seed, "train_limit": args.train_limit,
             "test_limit": args.test_limit, "raw_pixels": args.raw_pixels, "sweep_steps": args.sweep_steps}
+
+
+def seed_summary(runs: list[dict]) -> list[dict]:
+    """One row per (task, model): the runs' learning rate, steps, and final / best accuracy over their seeds.
+
+    Each row holds ``mean``, ``min`` and ``max`` of the final accuracy, the mean best
+    accuracy, the seeds, and the paper's number; rows are in the order the runs come.
+    """
+    rows: dict[tuple, dict] = {}
+    for r in runs:
+        key = (r["task"], r["model"])
+        row = rows.setdefault(key, {"task": r["task"], "model": r["model"], "model_label": r["model_label"],
+                                    "lr": r["hyperparameters"]["lr"], "steps": r["steps"],
+                                    "examples_seen": r["examples_seen"], "paper_accuracy": r.get("paper_accuracy"),
+                                    "seeds": [], "final": [], "best": []})
+        row["seeds"].append(r["seed"])
+        row["final"].append(r["accuracy"])
+        row["best"].append(r["best_accuracy"])
+        row["steps"] = min(row["steps"], r["steps"])
+    out = []
+    for row in rows.values():
+        finals = row.pop("final")
+        row.update(mean=sum(finals) / len(finals), min=min(finals), max=max(finals), finals=finals,
+                   best_mean=sum(row.pop("best")) / len(finals))
+        out.append(row)
+    return out
+
+
+def summary_markdown(runs: list[dict], paper: bool = False) -> str:
+    """:func:`seed_summary` as a Markdown table (accuracies in percent)."""
+    head = ["task", "model", "lr (sweep)", "steps", "seeds", "final test accuracy: mean (min–max)", "best (mean)"]
+    head += ["paper"] if paper else []
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in seed_summary(runs):
+        cells = [row["task"], row["model_label"], f"{row['lr']:g}", f"{row['steps']:,}",
+                 ", ".join(map(str, row["seeds"])),
+                 f"{100 * row['mean']:.1f}% ({100 * row['min']:.1f}–{100 * row['max']:.1f})",
+                 f"{100 * row['best_mean']:.1f}%"]
+        if paper:
+            cells.append("–" if row["paper_accuracy"] is None else f"{100 * row['paper_accuracy']:.0f}%")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
