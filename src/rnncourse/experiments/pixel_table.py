@@ -120,11 +120,10 @@ def train_group(members: list[Member], data: dict[str, tuple], *, steps: int, ba
     """Train ``members`` in lockstep until ``steps`` or ``deadline`` (a ``time.perf_counter`` value).
 
     ``data[task] = (x_train, y_train, x_test, y_test)`` on the members' device,
-    ``x: (n, time, 1)``, ``y: (n,)``.  Every round draws one batch of indices (the
-    order depends on the step only) and gives each member still
-    training one step on it; the batch order depends only on the member's seed and
-    the step (members with the same seed see the same batches).  Test accuracy and the mean training loss since the
-    last evaluation are recorded every ``eval_every`` steps and at the end; a member
+    ``x: (n, time, 1)``, ``y: (n,)``.  Every round gives each member still training
+    one step on a batch that depends only on the member's seed and the step (members
+    with the same seed see the same batches).  Test accuracy and the mean training
+    loss since the last evaluation are recorded every ``eval_every`` steps and at the end; a member
     whose loss is not finite stops there.  ``checkpoint(step)`` is called after each
     evaluation.  Returns ``{"steps", "wall_time_s", "stop_reason"}`` for the phase.
     """
