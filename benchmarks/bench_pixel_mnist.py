@@ -13,6 +13,7 @@ and examples each configuration of the table would see within a budget: an
 
     python benchmarks/bench_pixel_mnist.py --out ~/bench_pixel_mnist.json   # about a minute
     python benchmarks/bench_pixel_mnist.py --quick --out /tmp/b.json         # tiny sizes, for the tests
+    python benchmarks/bench_pixel_mnist.py --times-from B.json --out C.json  # a new estimate, same times
 """
 from __future__ import annotations
 
@@ -51,14 +52,32 @@ def time_steps(kinds, batch: int, seq_len: int, hidden: int, repeats: int, threa
     return best
 
 
+def times_from_runs(path: str) -> dict:
+    """Seconds per training step of each model in a results file of full-MNIST runs (batch 128, T 784).
+
+    From each run's history: wall time between its first and last evaluation over the
+    steps in between (evaluations on the test set included, a few per cent).
+    """
+    runs = [r for r in json.loads(Path(path).read_text())["runs"] if r["dataset"] == "mnist"]
+    out = {}
+    for kind in KINDS:
+        per_step = [(r["history"][-1]["elapsed_s"] - r["history"][0]["elapsed_s"]) /
+                    (r["history"][-1]["step"] - r["history"][0]["step"]) for r in runs if r["model"] == kind]
+        if per_step:
+            out[kind] = min(per_step)
+    if set(out) != set(KINDS):
+        raise ValueError(f"{path}: expected full-MNIST runs of every model {KINDS}, found {sorted(out)}")
+    return out
+
+
 def estimate(seconds: dict, ratio: float, budget_min: float, sweep_lrs: int, sweep_steps: int,
-             tasks: int, batch: int, sweep_fraction: float = 0.25) -> dict:
+             tasks: int, batch: int, sweep_fraction: float = 0.25, seeds: int = 1) -> dict:
     """Steps and examples per configuration of the table within ``budget_min``, for a GPU ``ratio`` x faster.
 
     Two bounds for the eight CUDA streams: *overlapped* (a lockstep round takes as
     long as the slowest model's step) and *serial* (a round takes the sum of all
-    configurations' steps).  The sweep runs ``sweep_lrs`` copies of every
-    configuration for ``sweep_steps`` steps first, or for ``sweep_fraction`` of the
+    configurations' steps).  The table trains ``seeds`` copies of every configuration;
+    the sweep runs ``sweep_lrs`` copies of every configuration for ``sweep_steps`` steps first, or for ``sweep_fraction`` of the
     budget if that comes first (as the command does); evaluation time is ignored.
     """
     gpu = {k: s / ratio for k, s in seconds.items()}
@@ -69,8 +88,8 @@ def estimate(seconds: dict, ratio: float, budget_min: float, sweep_lrs: int, swe
                 return max(gpu.values())
             return copies * tasks * sum(gpu.values())
         sweep_s = min(sweep_steps * round_time(sweep_lrs), sweep_fraction * 60 * budget_min)
-        steps = int(max(0.0, 60 * budget_min - sweep_s) / round_time(1))
-        out[mode] = {"round_s": round(round_time(1), 5), "sweep_s": round(sweep_s, 1), "table_steps": steps,
+        steps = int(max(0.0, 60 * budget_min - sweep_s) / round_time(seeds))
+        out[mode] = {"round_s": round(round_time(seeds), 5), "sweep_s": round(sweep_s, 1), "table_steps": steps,
                      "examples_per_configuration": steps * batch, "epochs": round(steps * batch / MNIST_TRAIN, 2)}
     return out
 
@@ -83,10 +102,27 @@ def main(argv=None) -> dict:
     p.add_argument("--ratios", nargs="+", type=float, default=[10.0, 20.0],
                    help="assumed GPU speed-ups of one configuration's step over one CPU thread")
     p.add_argument("--budget-minutes", type=float, default=7.0)
+    p.add_argument("--seeds", type=int, default=3, help="seeds per configuration in the table")
+    p.add_argument("--repeats", type=int, default=None, help="timed repeats per model (default 5; --quick 2)")
+    p.add_argument("--times-from", default=None, help="reuse the step times of an earlier results file")
+    p.add_argument("--runs", default=None,
+                   help="also read step times from a file of full-MNIST training runs (results/pixel_mnist_cpu.json) "
+                        "and base the estimate on the faster of the two")
     args = p.parse_args(argv)
     batch, seq_len, hidden, repeats = (8, 20, 16, 2) if args.quick else (128, 784, 100, 5)
+    repeats = args.repeats or repeats
     load_before = os.getloadavg()
-    seconds = time_steps(KINDS, batch, seq_len, hidden, repeats, args.threads)
+    if args.times_from:
+        earlier = json.loads(Path(args.times_from).read_text())
+        seconds, load_before = earlier["seconds_per_step"], earlier["machine"]["load_average_before"]
+    else:
+        seconds = time_steps(KINDS, batch, seq_len, hidden, repeats, args.threads)
+    basis, basis_name = seconds, "timed here"
+    from_runs = None
+    if args.runs:
+        from_runs = times_from_runs(args.runs)
+        if sum(from_runs.values()) < sum(seconds.values()):
+            basis, basis_name = from_runs, f"the training runs in {args.runs}"
     result = {
         "command": "python benchmarks/bench_pixel_mnist.py " + " ".join(sys.argv[1:] if argv is None else argv),
         "quick": args.quick, "batch_size": batch, "sequence_length": seq_len, "hidden_size": hidden,
@@ -94,16 +130,21 @@ def main(argv=None) -> dict:
         "machine": {"platform": platform.platform(), "cpu_count": os.cpu_count(), "load_average_before": load_before,
                     "load_average_after": os.getloadavg()},
         "seconds_per_step": seconds, "steps_per_second": {k: 1 / s for k, s in seconds.items()},
-        "estimate": {"budget_minutes": args.budget_minutes, "sweep": {"lrs": 3, "steps": 300, "fraction": 0.25}, "tasks": 2,
+        "seconds_per_step_in_runs": from_runs, "runs_file": args.runs,
+        "estimate": {"budget_minutes": args.budget_minutes, "sweep": {"lrs": 3, "steps": 300, "fraction": 0.25},
+                     "tasks": 2, "seeds": args.seeds,
+                     "step_times_from": basis_name, "seconds_per_step": basis,
                      "assumption": "a GPU runs one configuration's step `ratio` times faster than one CPU thread; "
                                    "evaluation time ignored; bounds for perfectly overlapped and fully serial streams",
-                     "by_ratio": {str(r): estimate(seconds, r, args.budget_minutes, 3, 300, 2, batch)
+                     "by_ratio": {str(r): estimate(basis, r, args.budget_minutes, 3, 300, 2, batch, seeds=args.seeds)
                                   for r in args.ratios}},
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
     for k in KINDS:
-        print(f"{k:9s} {seconds[k] * 1000:8.1f} ms/step  {1 / seconds[k]:7.2f} steps/s (batch {batch}, T {seq_len})")
+        print(f"{k:9s} {seconds[k] * 1000:8.1f} ms/step  {1 / seconds[k]:7.2f} steps/s (batch {batch}, T {seq_len})"
+              + (f"   in the runs: {from_runs[k] * 1000:8.1f} ms/step" if from_runs else ""))
+    print(f"estimate based on the step times {basis_name}")
     for r, e in result["estimate"]["by_ratio"].items():
         for mode, v in e.items():
             print(f"ratio {r:>5s} {mode:10s}: {v['table_steps']:,} steps = {v['examples_per_configuration']:,} "
