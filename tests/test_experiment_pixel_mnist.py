@@ -308,3 +308,30 @@ def test_step_time_benchmark_writes_times_and_a_labelled_estimate(tmp_path):
         over, serial = modes["overlapped"], modes["serial"]
         assert over["table_steps"] >= serial["table_steps"] >= 0  # overlapping streams can only help
         assert over["examples_per_configuration"] == over["table_steps"] * bench["batch_size"]
+
+
+def test_chapter_8_figures_draw_seed_bands_and_dead_unit_curves():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from rnncourse import figures
+    from rnncourse.experiments.pixel_table import seed_summary
+
+    def record(model, seed, accs):
+        return {"task": "pixel", "model": model, "model_label": model.upper(), "seed": seed, "steps": 20,
+                "examples_seen": 320, "accuracy": accs[-1], "best_accuracy": max(accs[1:]), "paper_accuracy": None,
+                "hyperparameters": {"lr": 1e-3}, "history": [{"step": 10 * i, "test_accuracy": a} for i, a in enumerate(accs)]}
+
+    runs = [record("irnn", 0, [0.1, 0.3, 0.5]), record("irnn", 1, [0.1, 0.5, 0.7]), record("lstm", 0, [0.1, 0.2, 0.9])]
+    fig = figures.plot_accuracy_curves(runs, "test")
+    (ax,) = fig.axes
+    irnn, lstm = ax.get_lines()
+    assert list(irnn.get_ydata()) == pytest.approx([0.1, 0.4, 0.6]) and "2 seeds" in irnn.get_label()
+    assert list(lstm.get_ydata()) == pytest.approx([0.1, 0.2, 0.9]) and len(ax.collections) == 1  # one band
+    (row_irnn, row_lstm) = seed_summary(runs)
+    assert row_irnn["mean"] == pytest.approx(0.6) and (row_irnn["min"], row_irnn["max"]) == (0.5, 0.7)
+    assert row_irnn["seeds"] == [0, 1] and row_lstm["best_mean"] == 0.9
+    dead = [{"inputs": "raw", "lr": lr, "seed": s, "dead_at_init": 0.5, "dead_after": d}
+            for lr, s, d in [(1e-4, 0, 0.8), (1e-4, 1, 0.9), (1e-3, 0, 1.0)]]
+    ax = figures.plot_dead_units(dead).axes[0]
+    assert list(ax.get_lines()[0].get_ydata()) == pytest.approx([0.85, 1.0])
