@@ -1,8 +1,10 @@
-"""The pixel-MNIST command line at a tiny size on scikit-learn's digits: results file, checkpoints, resume."""
+"""The pixel-MNIST command line at a tiny size on scikit-learn's digits: results file, checkpoints, resume,
+the time budget, the default results folder, and the --gpu-table command on the CPU."""
 import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -195,5 +197,141 @@ def test_markdown_table_shows_accuracy_paper_and_budget():
     lines = table.splitlines()
     assert len(lines) == 4 and lines[0].count("|") == lines[2].count("|") == 10
     assert "91.2%" in lines[2] and "97.0%" in lines[2] and "12,000" in lines[2] and "2 min 30 s" in lines[2]
-    assert "| – |" in lines[3] and "9.2 s" in lines[3]
+    assert "97.0%" in lines[3] and "9.2 s" in lines[3]  # the paper's ReLU RNN row
     assert "paper" not in exp.markdown_table([run], paper=False)
+
+
+def test_default_results_never_go_to_the_committed_results_folder(monkeypatch, tmp_path):
+    monkeypatch.delenv(exp.RUNS_ENV, raising=False)
+    for device in ("cpu", "cuda"):
+        for table in (False, True):
+            path = exp.default_results_path(torch.device(device), table=table)
+            assert "results" not in path.parts and path.parent == Path.home() / "rnncourse-runs"
+    monkeypatch.setenv(exp.RUNS_ENV, str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    (run,) = exp.main(["--model", "irnn", "--steps", "1", *TINY, "--checkpoint", str(tmp_path / "c.pt")])
+    assert read_runs(tmp_path / "pixel_mnist_cpu.json")[0]["steps"] == 1
+    assert not (tmp_path / "results").exists()
+
+
+def test_time_budget_counts_only_this_invocation_across_resume(tmp_path):
+    common = ["--model", "irnn", "--eval-every", "2", *TINY, "--results", str(tmp_path / "r.json"),
+              "--checkpoint", str(tmp_path / "c.pt")]
+    exp.main(["--steps", "2", *common])
+    state = torch.load(tmp_path / "c.pt", weights_only=False)
+    state["elapsed_s"] = 3600.0  # an earlier invocation trained for an hour
+    torch.save(state, tmp_path / "c.pt")
+    (run,) = exp.main(["--steps", "6", "--max-minutes", "5", "--resume", *common])
+    assert run["steps"] == 6 and run["stop_reason"] == "steps"  # the hour before does not eat this budget
+    assert run["wall_time_s"] >= 3600  # but the recorded wall time is the whole run's
+
+
+TABLE = ["--gpu-table", "--device", "cpu", "--threads", "1", "--dataset", "digits", "--train-limit", "64",
+         "--test-limit", "40", "--batch-size", "16", "--no-progress"]
+
+
+def test_gpu_table_command_on_the_cpu_writes_one_complete_file(tmp_path):
+    """The GPU table's code path, at a tiny size: two configurations, a two-value sweep, two seeds."""
+    out = tmp_path / "table.json"
+    runs = exp.main([*TABLE, "--models", "irnn", "lstm", "--tasks", "permuted", "--lrs", "1e-3", "3e-2",
+                     "--sweep-steps", "3", "--steps", "4", "--eval-every", "2", "--seeds", "0", "1",
+                     "--results", str(out), "--checkpoint-dir", str(tmp_path / "ck")])
+    data = json.loads(out.read_text())
+    assert data["kind"] == "pixel_mnist_table" and "--gpu-table" in data["command"]
+    assert data["runs"] == runs and len(runs) == 4  # 2 configurations x 2 seeds
+    assert sorted((r["model"], r["seed"]) for r in runs) == [("irnn", 0), ("irnn", 1), ("lstm", 0), ("lstm", 1)]
+    sweep = data["sweep"]["runs"]
+    assert len(sweep) == 4 and {r["hyperparameters"]["lr"] for r in sweep} == {1e-3, 3e-2}
+    for model in ("irnn", "lstm"):  # the sweep's choice is the lr with the lowest final training loss
+        candidates = [r for r in sweep if r["model"] == model]
+        best = min(candidates, key=lambda r: r["selection_loss"] if r["selection_loss"] is not None else 1e9)
+        assert data["sweep"]["chosen_lr"][f"{model}/permuted"] == best["hyperparameters"]["lr"]
+        assert all(r["hyperparameters"]["lr"] == best["hyperparameters"]["lr"] for r in runs if r["model"] == model)
+        assert all(r["steps"] == 3 for r in candidates)
+    for r in runs:  # the same budget for every run, and every field the page reads
+        assert r["steps"] == 4 and r["examples_seen"] == 64 and r["stop_reason"] == "steps"
+        assert [h["step"] for h in r["history"]] == [0, 2, 4] and r["accuracy"] == r["history"][-1]["test_accuracy"]
+        assert r["best_accuracy"] == max(h["test_accuracy"] for h in r["history"][1:])
+        assert r["steps_per_second"] > 0 and r["steps_per_second_alone"] > 0 and r["wall_time_s"] > 0
+        assert r["device"].startswith("cpu") and r["perm_seed"] == 0 and r["task"] == "permuted"
+        assert r["hyperparameters"]["batch_size"] == 16 and r["hyperparameters"]["hidden_size"] == 100
+        assert r["paper_accuracy"] is None  # the paper's numbers are for MNIST, not the digits
+    assert data["paper"]["accuracy"]["irnn/permuted"] == 0.82 and data["paper"]["accuracy"]["lstm/permuted"] == 0.36
+    assert (tmp_path / "ck" / "table-digits.pt").is_file()
+
+
+def test_gpu_table_budget_stops_every_run_at_the_same_step(tmp_path):
+    runs = exp.main([*TABLE, "--models", "irnn", "rnn_tanh", "--tasks", "pixel", "--lrs", "1e-3", "--steps", "100000",
+                     "--max-minutes", "0.01", "--eval-every", "1000", "--results", str(tmp_path / "t.json"),
+                     "--checkpoint-dir", str(tmp_path / "ck")])
+    assert len(runs) == 2 and runs[0]["steps"] == runs[1]["steps"] < 100000
+    assert all(r["stop_reason"] == "time budget" and r["history"][-1]["step"] == r["steps"] for r in runs)
+
+
+def test_gpu_table_resume_continues_exactly(tmp_path):
+    common = [*TABLE, "--models", "rnn_relu", "--tasks", "pixel", "--lrs", "1e-3", "3e-3", "--sweep-steps", "2",
+              "--eval-every", "2"]
+    straight = exp.main([*common, "--steps", "6", "--results", str(tmp_path / "a.json"),
+                         "--checkpoint-dir", str(tmp_path / "a")])
+    exp.main([*common, "--steps", "4", "--results", str(tmp_path / "b.json"), "--checkpoint-dir", str(tmp_path / "b")])
+    resumed = exp.main([*common, "--steps", "6", "--resume", "--results", str(tmp_path / "b.json"),
+                        "--checkpoint-dir", str(tmp_path / "b")])
+    assert [h["test_accuracy"] for h in resumed[0]["history"]] == [h["test_accuracy"] for h in straight[0]["history"]]
+    assert resumed[0]["steps"] == 6
+    with pytest.raises(ValueError, match="other settings"):
+        exp.main([*common[:-4], "--lrs", "1e-2", "3e-3", "--sweep-steps", "2", "--eval-every", "2", "--steps", "6",
+                  "--resume", "--results", str(tmp_path / "b.json"), "--checkpoint-dir", str(tmp_path / "b")])
+
+
+def test_dead_units_command_separates_input_scaling_at_initialization(tmp_path):
+    from rnncourse.experiments import dead_units
+
+    result = dead_units.main(["--out", str(tmp_path / "d.json"), "--steps", "3", "--lrs", "1e-3", "--seeds", "0"])
+    raw, standardised = result["runs"]
+    assert raw["inputs"].startswith("raw") and standardised["inputs"] == "standardised"
+    # raw pixels are >= 0: every unit with a negative input weight is dead before any training
+    assert 0.3 < raw["dead_at_init"] < 0.7 and standardised["dead_at_init"] == 0.0
+    assert json.loads((tmp_path / "d.json").read_text())["runs"] == result["runs"]
+
+
+def test_step_time_benchmark_writes_times_and_a_labelled_estimate(tmp_path):
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path / "bench.json"
+    proc = subprocess.run([sys.executable, str(root / "benchmarks" / "bench_pixel_mnist.py"), "--quick",
+                           "--out", str(out)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    bench = json.loads(out.read_text())
+    assert bench["quick"] is True and set(bench["seconds_per_step"]) == set(exp.KINDS)
+    assert all(bench["steps_per_second"][k] == pytest.approx(1 / s) for k, s in bench["seconds_per_step"].items())
+    assert set(bench["estimate"]["by_ratio"]) == {"10.0", "20.0"} and bench["estimate"]["budget_minutes"] == 7.0
+    for modes in bench["estimate"]["by_ratio"].values():
+        over, serial = modes["overlapped"], modes["serial"]
+        assert over["table_steps"] >= serial["table_steps"] >= 0  # overlapping streams can only help
+        assert over["examples_per_configuration"] == over["table_steps"] * bench["batch_size"]
+
+
+def test_chapter_8_figures_draw_seed_bands_and_dead_unit_curves():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from rnncourse import figures
+    from rnncourse.experiments.pixel_table import seed_summary
+
+    def record(model, seed, accs):
+        return {"task": "pixel", "model": model, "model_label": model.upper(), "seed": seed, "steps": 20,
+                "examples_seen": 320, "accuracy": accs[-1], "best_accuracy": max(accs[1:]), "paper_accuracy": None,
+                "hyperparameters": {"lr": 1e-3}, "history": [{"step": 10 * i, "test_accuracy": a} for i, a in enumerate(accs)]}
+
+    runs = [record("irnn", 0, [0.1, 0.3, 0.5]), record("irnn", 1, [0.1, 0.5, 0.7]), record("lstm", 0, [0.1, 0.2, 0.9])]
+    fig = figures.plot_accuracy_curves(runs, "test")
+    (ax,) = fig.axes
+    irnn, lstm = ax.get_lines()
+    assert list(irnn.get_ydata()) == pytest.approx([0.1, 0.4, 0.6]) and "2 seeds" in irnn.get_label()
+    assert list(lstm.get_ydata()) == pytest.approx([0.1, 0.2, 0.9]) and len(ax.collections) == 1  # one band
+    (row_irnn, row_lstm) = seed_summary(runs)
+    assert row_irnn["mean"] == pytest.approx(0.6) and (row_irnn["min"], row_irnn["max"]) == (0.5, 0.7)
+    assert row_irnn["seeds"] == [0, 1] and row_lstm["best_mean"] == 0.9
+    dead = [{"inputs": "raw", "lr": lr, "seed": s, "dead_at_init": 0.5, "dead_after": d}
+            for lr, s, d in [(1e-4, 0, 0.8), (1e-4, 1, 0.9), (1e-3, 0, 1.0)]]
+    ax = figures.plot_dead_units(dead).axes[0]
+    assert list(ax.get_lines()[0].get_ydata()) == pytest.approx([0.85, 1.0])

@@ -180,3 +180,15 @@ def test_pickle_conversion_recovers_the_bytes(tmp_path):
     np.testing.assert_array_equal(y_train, np.concatenate(labels[:2]))
     np.testing.assert_array_equal(x_test, originals[2])
     np.testing.assert_array_equal(y_test, labels[2])
+
+
+def test_conversion_command_reports_the_size_of_the_folder_to_carry(tmp_path, capsys):
+    rng = np.random.default_rng(3)
+    splits = tuple(((rng.integers(0, 256, (n, 784)) / 256.0).astype(np.float32), rng.integers(0, 10, n))
+                   for n in (5, 2, 3))
+    with gzip.open(tmp_path / "mnist.pkl.gz", "wb") as handle:
+        pickle.dump(splits, handle)
+    mnist.main(["--from-pickle", str(tmp_path / "mnist.pkl.gz"), "--into", str(tmp_path / "idx")])
+    size = sum(f.stat().st_size for f in (tmp_path / "idx").iterdir())
+    out = capsys.readouterr().out
+    assert "train (7, 28, 28)" in out and f"take {size / 2 ** 20:.1f} MiB" in out

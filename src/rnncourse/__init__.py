@@ -3,21 +3,25 @@
 Modules are small and independent; import the one you need, e.g.
 ``from rnncourse.rnn_numpy import rnn_forward``.
 
-Module map (chapter: modules)
+Module map (module: chapter, what it holds)
 
-* 1, RNN basics: ``rnn_numpy`` (NumPy RNN), ``torch_bridge`` (weights to and from
-  ``torch.nn.RNN``), ``four_shapes`` (the four input/output shapes), ``sequences`` (padding,
-  masking, packing, bidirectional RNNs), ``diagrams`` (unrolled-RNN drawings)
-* 2, character-level language model: ``charlm`` (vocabulary, cross-entropy, Adagrad, batched
-  trainer, sampling), ``text_data`` (Python-source corpus)
-* 3, BPTT: ``bptt`` (forward and backward), ``gradcheck`` (finite differences), ``tbptt``
-  (truncated BPTT, delay task), ``exposure_bias`` (teacher forcing, scheduled sampling)
-* 4 onwards: ``gradient_flow``, ``clipping``, ``lstm_numpy``, ``gru_numpy``, ``long_lag``,
-  ``relu_tanh``, ``irnn``, ``adding_problem``, ``clockwork``, ``mnist``, ``pixel_data``,
-  ``pixel_models``
+* ``rnn_numpy``, ``torch_bridge``, ``four_shapes``, ``sequences``, ``diagrams`` [1]: the vanilla
+  RNN in NumPy, weight copies to and from ``torch.nn.RNN``, the four input/output shapes, padding,
+  masking, packing and bidirectional RNNs, unrolled diagrams.
+* ``charlm``, ``text_data`` [2]: a character-level language model (vocabulary, cross-entropy,
+  Adagrad, batched trainer, sampling) and its Python-source corpus.
+* ``bptt``, ``gradcheck``, ``tbptt``, ``exposure_bias`` [3]: backpropagation through time, finite
+  differences, truncated BPTT on the delay task, teacher forcing and scheduled sampling.
+* ``gradient_flow``, ``clipping`` [4]: Jacobian products and their norms, gradient clipping.
+* ``lstm_numpy``, ``gru_numpy``, ``long_lag`` [5]: LSTM and GRU in NumPy, the long-lag task.
+* ``relu_tanh`` [6]: what ReLU and tanh do inside a recurrent net.
+* ``irnn``, ``adding_problem``, ``clockwork`` [7]: the IRNN, the adding problem, the Clockwork RNN.
+* ``mnist``, ``pixel_data``, ``pixel_models`` [8]: MNIST's IDX files, images as pixel sequences,
+  the four models of the pixel-MNIST experiment.
 * everywhere: ``figures`` (plotting helpers of the pages, by chapter), ``device`` (CPU or GPU),
-  ``grading`` (checks of the exercise notebooks), ``autograder`` (sandboxed grading)
-* ``experiments``: command lines for runs too long for a page, each writing a results file
-  (``adding``, ``long_lag``, ``pixel_mnist``, ``tbptt_reach``, ``exposure_bias``)
+  ``grading`` (checks of the exercise notebooks), ``autograder`` (sandboxed grading).
+* ``experiments``: command lines for runs too long for a page, each writing a results file:
+  ``exposure_bias``, ``tbptt_reach`` [3], ``long_lag`` [5], ``adding`` [7], ``pixel_mnist`` (one
+  run, or ``--gpu-table``: the paper's table, see ``pixel_table``) and ``dead_units`` [8].
 """
 __version__ = "0.1.0"

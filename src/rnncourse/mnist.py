@@ -252,7 +252,9 @@ def main(argv=None) -> None:
     else:
         download(folder)
     x_train, y_train, x_test, y_test = load_mnist(folder, download_missing=False)
-    print(f"{folder}: train {x_train.shape} labels {y_train.shape}, test {x_test.shape} labels {y_test.shape}")
+    size = sum((folder / name).stat().st_size for name in FILES)
+    print(f"{folder}: train {x_train.shape} labels {y_train.shape}, test {x_test.shape} labels {y_test.shape}; "
+          f"the four files take {size / 2 ** 20:.1f} MiB")
 
 
 if __name__ == "__main__":

@@ -14,9 +14,19 @@ The device is ``rnncourse.device.default_device``: a GPU when there is one, else
 the CPU; ``--device cpu`` or the environment variable ``RNNCOURSE_DEVICE``
 overrides it.  ``--dataset auto`` (the default) means full MNIST (784-step
 sequences, IDX files in ``--data-dir``) on a GPU and scikit-learn's 8x8 digits
-(64-step sequences, no download) on a CPU.  The default results file is
-``results/pixel_mnist_gpu.json`` on a GPU and ``results/pixel_mnist_cpu.json``
-on a CPU.  A checkpoint is saved every ``--checkpoint-every`` steps and at the
+(64-step sequences, no download) on a CPU.  Results go to
+``~/rnncourse-runs/`` (or ``$RNNCOURSE_RUNS``) unless ``--results`` names a file:
+a command never replaces the committed files in ``results/`` unless asked to.
+``--max-minutes`` limits the time of one invocation (a ``--resume`` gets a fresh
+budget; the recorded wall time adds up all invocations).
+
+``--gpu-table`` trains the paper's eight configurations side by side within one
+budget, after a small learning-rate sweep that treats every model alike, and
+writes one results file (see :mod:`rnncourse.experiments.pixel_table`)::
+
+    python -m rnncourse.experiments.pixel_mnist --gpu-table --dataset mnist --max-minutes 7
+
+A checkpoint is saved every ``--checkpoint-every`` steps and at the
 end; ``--resume`` continues a run from its checkpoint (the data order depends on
 the step only, so a resumed run sees the same batches as an uninterrupted one).
 """
@@ -43,13 +53,13 @@ from rnncourse.pixel_models import KINDS, LABELS, make_model
 
 TASKS = ("pixel", "permuted")
 
-#: Paper's test accuracies (Le, Jaitly & Hinton 2015, pixel-by-pixel MNIST, 100 hidden units).
-#: None where the text gives no number we rely on.
+#: The paper's table of best test accuracies (Le, Jaitly & Hinton 2015, pixel-by-pixel
+#: MNIST and permuted MNIST, 100 hidden units, SGD with tuned learning rates).
 PAPER_ACCURACY = {
     ("irnn", "pixel"): 0.97, ("irnn", "permuted"): 0.82,
     ("rnn_tanh", "pixel"): 0.35, ("rnn_tanh", "permuted"): 0.35,
-    ("lstm", "pixel"): 0.65, ("lstm", "permuted"): None,
-    ("rnn_relu", "pixel"): None, ("rnn_relu", "permuted"): None,
+    ("rnn_relu", "pixel"): 0.97, ("rnn_relu", "permuted"): 0.75,
+    ("lstm", "pixel"): 0.65, ("lstm", "permuted"): 0.36,
 }
 
 # Adam learning rates per model (see RunConfig.lr).
@@ -257,8 +267,11 @@ def run(config: RunConfig, task: PixelTask | None = None, progress: bool = True,
     bar = tqdm(total=config.steps, initial=start_step, disable=not progress, leave=False,
                desc=f"{config.model}/{config.task}", file=sys.stderr, dynamic_ncols=True)
 
-    def elapsed() -> float:
+    def elapsed() -> float:  # the run's whole training time, earlier invocations included
         return elapsed_before + time.perf_counter() - t0
+
+    def this_invocation() -> float:  # what --max-minutes limits: only the time of this invocation
+        return time.perf_counter() - t0
 
     def record() -> None:
         accuracy = evaluate(model, x_test, y_test, config.eval_batch)
@@ -285,7 +298,7 @@ def run(config: RunConfig, task: PixelTask | None = None, progress: bool = True,
             log(f"loss became {loss} at step {step}; stopping")
             break
         loss_sum, loss_count = loss_sum + loss, loss_count + 1
-        out_of_time = config.max_minutes is not None and elapsed() > 60 * config.max_minutes
+        out_of_time = config.max_minutes is not None and this_invocation() > 60 * config.max_minutes
         if step % config.eval_every == 0 or step == config.steps or out_of_time:
             record()
             loss_sum, loss_count = 0.0, 0
@@ -306,7 +319,7 @@ def run(config: RunConfig, task: PixelTask | None = None, progress: bool = True,
         "train_size": len(x_train), "test_size": len(x_test),
         "accuracy": accuracy, "best_accuracy": max(h["test_accuracy"] for h in history),
         "paper_accuracy": PAPER_ACCURACY[(config.model, config.task)] if config.dataset == "mnist" else None,
-        "steps": step, "steps_requested": config.steps, "epochs": round(step * config.batch_size / len(x_train), 2),
+        "steps": step, "steps_requested": config.steps, "examples_seen": step * config.batch_size, "epochs": round(step * config.batch_size / len(x_train), 2),
         "stop_reason": stop_reason, "wall_time_s": round(wall, 2),
         "device": describe(device), "device_type": device.type,
         "seed": config.seed, "perm_seed": config.perm_seed if config.permuted else None,
@@ -367,8 +380,24 @@ def markdown_table(runs: list[dict], paper: bool = True) -> str:
     return "\n".join(lines)
 
 
-def default_results_path(device: torch.device) -> Path:
-    return Path("results") / ("pixel_mnist_gpu.json" if device.type == "cuda" else "pixel_mnist_cpu.json")
+RUNS_ENV = "RNNCOURSE_RUNS"
+
+
+def runs_dir() -> Path:
+    """Where results go unless ``--results`` says otherwise: ``$RNNCOURSE_RUNS``, else ``~/rnncourse-runs``.
+
+    Never the repository's ``results/``: its files are committed and rendered by the
+    book, and a command must be asked explicitly (``--results results/...``) to replace one.
+    """
+    root = os.environ.get(RUNS_ENV)
+    return Path(root) if root else Path.home() / "rnncourse-runs"
+
+
+def default_results_path(device: torch.device, table: bool = False) -> Path:
+    name = "pixel_mnist_gpu.json" if device.type == "cuda" else "pixel_mnist_cpu.json"
+    if table:
+        name = name.replace("pixel_mnist_", "pixel_mnist_table_")
+    return runs_dir() / name
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -383,7 +412,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="auto: mnist on a GPU, digits on a CPU")
     p.add_argument("--data-dir", default=None, help="folder of the MNIST IDX files (default ./data/mnist)")
     p.add_argument("--steps", type=int, default=None, help="training steps (mnist 100000, digits 2000)")
-    p.add_argument("--max-minutes", type=float, default=None, help="stop a run after this wall time")
+    p.add_argument("--max-minutes", type=float, default=None,
+                   help="stop after this wall time of this invocation (a --resume gets a fresh budget); "
+                        "with --gpu-table: one budget for the whole table, sweep included")
     p.add_argument("--batch-size", type=int, default=None, help="mnist 128, digits 64")
     p.add_argument("--lr", type=float, default=None, help="learning rate (default: per model and dataset)")
     p.add_argument("--optimizer", choices=("adam", "rmsprop", "sgd"), default="adam")
@@ -402,13 +433,32 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--checkpoint-dir", default=None, help="folder of checkpoints (default checkpoints/pixel_mnist)")
     p.add_argument("--checkpoint-every", type=int, default=None)
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint if there is one")
-    p.add_argument("--results", default=None, help="results JSON (default results/pixel_mnist_{gpu,cpu}.json)")
+    p.add_argument("--results", default=None,
+                   help="results JSON (default ~/rnncourse-runs/pixel_mnist_{gpu,cpu}.json or $RNNCOURSE_RUNS; "
+                        "results/ only when named here)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    table = p.add_argument_group("the paper's table in one command (--gpu-table; see rnncourse.experiments.pixel_table)")
+    table.add_argument("--gpu-table", action="store_true",
+                       help="train --models x --tasks side by side in lockstep within one --max-minutes budget "
+                            "and write one results file (on any device; named for its purpose)")
+    table.add_argument("--lrs", nargs="+", type=float, default=[1e-4, 3e-4, 1e-3],
+                       help="learning rates swept for every model alike (one value: no sweep)")
+    table.add_argument("--sweep-steps", type=int, default=300, help="steps of each sweep run")
+    table.add_argument("--sweep-fraction", type=float, default=0.25, help="most of the budget the sweep may use")
+    table.add_argument("--seeds", nargs="+", type=int, default=[0], help="seeds of the table runs (the sweep uses the first)")
     return p.parse_args(argv)
 
 
 def main(argv=None) -> list[dict]:
     args = parse_args(argv)
+    if args.gpu_table:
+        from rnncourse.experiments.pixel_table import run_table
+
+        if args.steps is None:
+            args.steps = 10 ** 7  # the budget decides
+        if args.steps < 0 or args.sweep_steps < 0 or not 0 < args.sweep_fraction <= 1:
+            raise SystemExit("--steps and --sweep-steps must be >= 0 and --sweep-fraction in (0, 1]")
+        return run_table(args, sys.argv[1:] if argv is None else list(argv))["runs"]
     device = default_device(args.device)
     command = "python -m rnncourse.experiments.pixel_mnist " + " ".join(
         shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv))
