@@ -105,11 +105,13 @@ def inactive_fraction(states: torch.Tensor, tol: float = 0.0) -> torch.Tensor:
 
 def divergence_run(nonlinearity: str, init: str, scale: float, lr: float, steps: int = 300,
                    length: int = 50, hidden_size: int = 64, batch_size: int = 16, seed: int = 0,
-                   blowup: float = 1e6) -> dict:
+                   blowup: float = 1e6, input_std: float | None = None) -> dict:
     """Train a one-layer RNN on the adding problem with plain SGD (no clipping).
 
     ``init``: ``"gaussian"`` (``W_hh ~ N(0, scale**2 / H)``) or ``"identity"``
-    (``W_hh = scale * I``).  Stops at the first step whose loss is not finite or above
+    (``W_hh = scale * I``).  Input weights are N(0, 1/2) (``random_rnn``, two input channels)
+    unless ``input_std`` is given (the IRNN paper uses 1e-3).  Stops at the first step whose
+    loss is not finite or above
     ``blowup``.  Returns a dict with ``losses`` (per step, up to the stop),
     ``diverged_at`` (step number or None), ``final_loss`` (mean of the last 50 steps
     when it did not diverge), ``max_state_norm`` and ``dead_fraction`` of the
@@ -122,6 +124,11 @@ def divergence_run(nonlinearity: str, init: str, scale: float, lr: float, steps:
     rnn = random_rnn(2, hidden_size, nonlinearity, scale, gen)
     if init == "identity":
         identity_init_(rnn, scale)
+    if input_std is not None:
+        if not input_std >= 0:
+            raise ValueError(f"input_std must be non-negative, got {input_std}")
+        with torch.no_grad():
+            rnn.weight_ih_l0.copy_(input_std * torch.randn(rnn.weight_ih_l0.shape, generator=gen))
     model = LastStepRegressor(rnn, hidden_size)
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     losses, diverged_at = [], None
