@@ -135,7 +135,7 @@ def draw_lstm_cell(ax=None):
     for x, text, name in [(3.0, "σ", "$f_t$"), (4.3, "σ", "$i_t$"), (5.5, "tanh", "$g_t$"), (7.6, "σ", "$o_t$")]:
         _path(ax, (x, bus), (x, gates - 0.28))
         _layer(ax, x, gates, text)
-        ax.text(x + 0.2, gates + 0.45, name, fontsize=10, color="#7a4b00")
+        ax.text(x + 0.47, gates - 0.55, name, fontsize=10, color="#7a4b00")
     _path(ax, (3.0, gates + 0.28), (3.0, top - 0.28))                  # f scales the old memory
     _op(ax, 6.0, 3.9, "×")                                             # i * g
     _path(ax, (4.3, gates + 0.28), (4.3, 3.9), (5.72, 3.9))
@@ -174,7 +174,7 @@ def draw_gru_cell(ax=None):
     for x, name in [(2.8, "$r_t$"), (4.0, "$z_t$")]:
         _path(ax, (x, bus), (x, gates - 0.28))
         _layer(ax, x, gates, "σ")
-        ax.text(x + 0.2, gates + 0.45, name, fontsize=10, color="#7a4b00")
+        ax.text(x + 0.47, gates - 0.55, name, fontsize=10, color="#7a4b00")
     _path(ax, (4.0, gates + 0.28), (4.0, 3.9), (5.0, 3.9), (5.0, top - 0.28))   # z keeps the old state
     _op(ax, 6.3, 3.9, "1−")
     _path(ax, (5.0, 3.9), (6.02, 3.9))

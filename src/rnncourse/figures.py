@@ -103,3 +103,24 @@ def long_lag_gradient_figure(runs: list, model: str = "rnn"):
 # --- chapter 5 ---
 
 # --- chapter 7 ---
+
+
+def adding_curves_figure(results: dict, names: dict, seed: int = 0):
+    """Test MSE against training step for every model of ``results/adding.json`` at one seed,
+    one panel per sequence length, with the baseline 1/6 and the one-value plateau 1/12."""
+    lengths = sorted({r["length"] for r in results["runs"]})
+    fig, axes = plt.subplots(1, len(lengths), figsize=(5 * len(lengths), 3.4), sharey=True, squeeze=False)
+    for ax, length in zip(axes[0], lengths):
+        for kind, label in names.items():
+            for run in results["runs"]:
+                if run["length"] == length and run["model"] == kind and run["seed"] == seed:
+                    ax.plot(run["steps"], run["test_mse"], label=label, lw=1.2 if kind.startswith("tanh") else 1.6,
+                            ls="-" if kind in ("irnn", "lstm") else "--")
+        ax.axhline(results["baseline_mse"], color="k", ls="--", lw=1, label="baseline 1/6")
+        ax.axhline(results["baseline_mse"] / 2, color="gray", ls=":", lw=1, label="one value known, 1/12")
+        ax.set(yscale="log", ylim=(1e-4, 1.5), title=f"adding problem, T = {length} (seed {seed})",
+               xlabel="training step")
+    axes[0][0].set_ylabel("test MSE")
+    axes[0][0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
