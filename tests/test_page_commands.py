@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-COMMAND = re.compile(r"python3? (?:-m rnncourse[\w.]*|benchmarks/[\w./-]+\.py)[^`\n#]*")
+COMMAND = re.compile(r"python3? (?:-m rnncourse[\w.]*|benchmarks/[\w./-]+\.py)[^`\n#\"']*")
 
 
 def page_commands(book: Path = ROOT / "book") -> list[tuple[str, str]]:
@@ -41,11 +41,13 @@ def test_the_finder_reads_inline_code_blocks_and_continuations(tmp_path):
         "Run `python -m rnncourse.experiments.long_lag --lags 160` and see.\n\n"
         "```bash\npython benchmarks/bench_x.py --quick  # a comment\n"
         "python -m rnncourse.experiments.adding --steps 10 \\\n    --seed 2\n```\n"
-        "Not a command: python is a language.\n")
+        "Not a command: python is a language.\n"
+        'print(results["command"] or "python -m rnncourse.experiments.adding")\n')
     assert page_commands(tmp_path) == [
         ("a.md", "python -m rnncourse.experiments.long_lag --lags 160"),
         ("a.md", "python benchmarks/bench_x.py --quick"),
         ("a.md", "python -m rnncourse.experiments.adding --steps 10 --seed 2"),
+        ("a.md", "python -m rnncourse.experiments.adding"),
     ]
 
 

@@ -102,6 +102,43 @@ def long_lag_gradient_figure(runs: list, model: str = "rnn"):
 
 # --- chapter 5 ---
 
+
+def long_lag_curves_figure(runs: list, labels: dict, lag: int, seed: int = 0):
+    """Left: fraction of seeds solved against the lag, per model; right: held-out accuracy against
+    Adam step at one lag and seed.  runs: ``results/long_lag.json``'s runs; labels: model -> label."""
+    models = [m for m in labels if any(r["model"] == m for r in runs)]
+    lags = sorted({r["length"] for r in runs})
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+    for m in models:
+        frac = [np.mean([r["solved"] for r in runs if r["model"] == m and r["length"] == x]) for x in lags]
+        axes[0].plot(lags, frac, marker="o", label=labels[m])
+        r = next(r for r in runs if r["model"] == m and r["length"] == lag and r["seed"] == seed)
+        axes[1].plot(r["step"], r["accuracy"], marker=".", label=labels[m])
+    axes[0].set(xlabel="lag (sequence length)", ylabel="fraction of seeds solved", xscale="log", ylim=(-0.05, 1.05),
+                title="Which models learn which lags")
+    axes[0].set_xticks(lags, [str(x) for x in lags])
+    axes[1].axhline(0.25, color="gray", ls=":", label="chance")
+    axes[1].set(xlabel="Adam step", ylabel="held-out accuracy", ylim=(0, 1.05),
+                title=f"Learning curves at lag {lag} (seed {seed})")
+    axes[1].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def long_lag_gradients_before_after(runs: list, labels: dict, lag: int, seed: int = 0):
+    """||dL/dh_t|| against t at initialisation and after training, per model, at one lag and seed."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), sharey=True)
+    for m in (m for m in labels if any(r["model"] == m for r in runs)):
+        r = next(r for r in runs if r["model"] == m and r["length"] == lag and r["seed"] == seed)
+        t = np.arange(1, lag + 1)
+        axes[0].semilogy(t, np.maximum(r["grad_norm_init"], 1e-30), label=labels[m])
+        axes[1].semilogy(t, np.maximum(r["grad_norm_final"], 1e-30), label=labels[m])
+    axes[0].set(xlabel="step $t$", ylabel=r"$\|\partial L/\partial h_t\|$", title="at initialisation")
+    axes[1].set(xlabel="step $t$", title="after training")
+    axes[1].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
 # --- chapter 7 ---
 
 
