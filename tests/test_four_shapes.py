@@ -58,3 +58,4 @@ def test_one_to_many_rejects_mismatched_sizes(parts):
     rnn, _ = parts
     with pytest.raises(ValueError, match="head.out_features == rnn.input_size"):
         one_to_many(rnn, torch.nn.Linear(5, 2, dtype=torch.float64), torch.zeros(1, 3, dtype=torch.float64), 2)
+

@@ -112,3 +112,61 @@ def test_bad_inputs_raise_clear_errors():
         run_recurrence(np.eye(2), np.ones((3, 4)))
     with pytest.raises(ValueError, match="steps"):
         run_recurrence(np.eye(2))
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_per_step_gradient_terms_sum_to_the_gradient_and_equal_the_outer_product_formula(activation):
+    from rnncourse.gradient_flow import gradient_contributions
+
+    rng = np.random.default_rng(5)
+    n, steps = 5, 9
+    W, inputs, h0, v = (rng.standard_normal((n, n)) / np.sqrt(n), rng.standard_normal((steps, n)),
+                        rng.standard_normal(n), rng.standard_normal(n))
+    terms, total = gradient_contributions(W, inputs, h0, activation, readout=v)
+    assert terms.shape == (steps, n, n) and total.shape == (n, n)
+    np.testing.assert_allclose(terms.sum(0), total, rtol=0, atol=1e-12)
+    # finite differences of the loss agree with the total
+    f = {"tanh": np.tanh, "relu": lambda a: np.maximum(a, 0)}[activation]
+    def loss(M):
+        h = h0
+        for u in inputs:
+            h = f(M @ h + u)
+        return v @ h
+    E = np.zeros((n, n)); E[1, 2] = 1e-6
+    assert (loss(W + E) - loss(W - E)) / 2e-6 == pytest.approx(total[1, 2], abs=1e-7)
+    # term at distance d: diag(f'(a_k)) (dh_T/dh_k)^T v h_{k-1}^T with k = T - d
+    states = run_recurrence(W, inputs, h0, activation)
+    J = state_jacobians(states)
+    h = np.stack([s.detach().numpy() for s in states])
+    slope = (1 - h ** 2) if activation == "tanh" else (h > 0).astype(float)
+    for d in [0, 3, steps - 1]:
+        k = steps - d
+        expected = np.outer(slope[k] * (J[k].T @ v), h[k - 1])
+        np.testing.assert_allclose(terms[d], expected, rtol=0, atol=1e-12)
+
+
+def test_per_step_gradient_terms_reject_bad_shapes():
+    from rnncourse.gradient_flow import gradient_contributions
+
+    with pytest.raises(ValueError, match="readout must have shape"):
+        gradient_contributions(np.eye(3), steps=4, readout=np.ones(2))
+    with pytest.raises(ValueError, match="inputs must have shape"):
+        gradient_contributions(np.eye(3), inputs=np.ones((4, 2)))
+
+
+def test_scalar_loss_landscape_matches_a_loop_and_finite_differences():
+    from rnncourse.gradient_flow import scalar_loss_landscape
+
+    w = np.array([0.5, 1.9, 2.1, 3.0])
+    loss, grad = scalar_loss_landscape(w, steps=20, h0=0.6, bias=-0.5, target=0.5)
+    def f(v):
+        h = 0.6
+        for _ in range(20):
+            h = np.tanh(v * h - 0.5)
+        return (h - 0.5) ** 2
+    np.testing.assert_allclose(loss, [f(v) for v in w], rtol=1e-12)
+    np.testing.assert_allclose(grad, [(f(v + 1e-6) - f(v - 1e-6)) / 2e-6 for v in w], rtol=1e-5, atol=1e-9)
+    # the cliff: h_T ends near -1 left of it and near +1 right of it
+    assert loss[1] > 1.5 and loss[2] < 0.5
+    with pytest.raises(ValueError, match="steps"):
+        scalar_loss_landscape(w, steps=0, h0=0.6, bias=-0.5, target=0.5)

@@ -109,3 +109,15 @@ def test_experiment_runs_at_a_tiny_size_and_writes_its_results(tmp_path):
     assert [(r["model"], r["length"]) for r in data["runs"]] == [("rnn", 3), ("rnn", 5), ("gru_keep", 3), ("gru_keep", 5)]
     for r in data["runs"]:
         assert r["step"][-1] == 4 and len(r["grad_norm_final"]) == r["length"] and isinstance(r["solved"], bool)
+
+
+def test_experiment_writes_to_runs_by_default_and_merges_on_request(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    experiment.main(["--smoke", "--models", "rnn", "--lags", "40", "--seeds", "0", "--device", "cpu"])
+    out = tmp_path / "runs" / "long_lag.json"
+    data = json.loads(out.read_text())
+    assert [(r["model"], r["length"], r["step"][-1]) for r in data["runs"]] == [("rnn", 5, 3)]
+    experiment.main(["--smoke", "--models", "gru", "--lags", "40", "--seeds", "0", "--device", "cpu", "--merge"])
+    merged = json.loads(out.read_text())
+    assert [r["model"] for r in merged["runs"]] == ["rnn", "gru"] and "--merge" in merged["merged"][0]["command"]
+    assert experiment.COMMITTED.parts[-2:] == ("results", "long_lag.json")

@@ -90,3 +90,12 @@ def test_divergence_runs_separate_blow_up_from_stable_training():
     assert math.isfinite(stable["final_loss"]) and stable["max_state_norm"] <= 4.0  # sqrt(16)
     with pytest.raises(ValueError, match="init"):
         divergence_run("relu", "orthogonal", 1.0, lr=0.01)
+
+
+def test_divergence_run_can_draw_small_input_weights_as_the_irnn_paper():
+    default = divergence_run("relu", "identity", 1.0, lr=1e-9, steps=1, length=50, hidden_size=32)
+    small = divergence_run("relu", "identity", 1.0, lr=1e-9, steps=1, length=50, hidden_size=32, input_std=1e-3)
+    # the identity adds up 50 inputs; with input weights 700 times smaller the states shrink with them
+    assert small["max_state_norm"] < default["max_state_norm"] / 100
+    with pytest.raises(ValueError, match="input_std"):
+        divergence_run("relu", "identity", 1.0, lr=1e-3, steps=1, input_std=-1.0)

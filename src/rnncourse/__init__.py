@@ -5,23 +5,25 @@ Modules are small and independent; import the one you need, e.g.
 
 Module map (module: chapter, what it holds)
 
-* ``rnn_numpy``, ``torch_bridge``, ``four_shapes``, ``sequences``, ``diagrams`` [1]: the vanilla
+* ``rnn_numpy``, ``torch_bridge``, ``four_shapes``, ``sequences``, ``diagrams`` [1, 5]: the vanilla
   RNN in NumPy, weight copies to and from ``torch.nn.RNN``, the four input/output shapes, padding,
-  masking, packing and bidirectional RNNs, unrolled diagrams.
+  masking, packing and bidirectional RNNs, unrolled-RNN and gated-cell diagrams.
 * ``charlm``, ``text_data`` [2]: a character-level language model (vocabulary, cross-entropy,
   Adagrad, batched trainer, sampling) and its Python-source corpus.
 * ``bptt``, ``gradcheck``, ``tbptt``, ``exposure_bias`` [3]: backpropagation through time, finite
   differences, truncated BPTT on the delay task, teacher forcing and scheduled sampling.
-* ``gradient_flow``, ``clipping`` [4]: Jacobian products and their norms, gradient clipping.
+* ``gradient_flow``, ``clipping`` [4]: Jacobian products, short- and long-range gradient terms,
+  the loss cliff, gradient clipping.
 * ``lstm_numpy``, ``gru_numpy``, ``long_lag`` [5]: LSTM and GRU in NumPy, the long-lag task.
-* ``relu_tanh`` [6]: what ReLU and tanh do inside a recurrent net.
+* ``relu_tanh`` [6]: state growth, divergence and dead units of ReLU and tanh nets.
 * ``irnn``, ``adding_problem``, ``clockwork`` [7]: the IRNN, the adding problem, the Clockwork RNN.
 * ``mnist``, ``pixel_data``, ``pixel_models`` [8]: MNIST's IDX files, images as pixel sequences,
   the four models of the pixel-MNIST experiment.
 * everywhere: ``figures`` (plotting helpers of the pages, by chapter), ``device`` (CPU or GPU),
   ``grading`` (checks of the exercise notebooks), ``autograder`` (sandboxed grading).
-* ``experiments``: command lines for runs too long for a page, each writing a results file:
-  ``exposure_bias``, ``tbptt_reach`` [3], ``long_lag`` [5], ``adding`` [7], ``pixel_mnist`` (one
-  run, or ``--gpu-table``: the paper's table, see ``pixel_table``) and ``dead_units`` [8].
+* ``experiments``: command lines for runs too long for a page; each writes a file under ``runs/``
+  (or a user folder) unless told where: ``exposure_bias``, ``tbptt_reach`` [3], ``clipping`` [4],
+  ``long_lag`` [5], ``adding`` [7], ``pixel_mnist`` (one run, or ``--gpu-table``: the paper's
+  table, see ``pixel_table``) and ``dead_units`` [8].
 """
 __version__ = "0.1.0"

@@ -167,3 +167,70 @@ def shifted_diagonal(n: int, diagonal: float, shift: float) -> np.ndarray:
     """``diagonal * I + shift * S`` with S the superdiagonal shift: eigenvalues all equal ``diagonal``,
     but sigma_max close to ``|diagonal| + |shift|`` -- a non-normal matrix."""
     return diagonal * np.eye(n) + shift * np.eye(n, k=1)
+
+
+def gradient_contributions(W, inputs=None, h0=None, activation: str = "tanh", steps: int | None = None,
+                           readout=None) -> tuple[np.ndarray, np.ndarray]:
+    """Split dL/dW into one term per time step (Pascanu, Mikolov & Bengio 2013, eq. 3-5).
+
+    The loss is read at the last step, L = v . h_T with ``readout`` v: (n,) (default: all ones).
+    Unrolled over T steps, the recurrence uses the same W at every step; give step k its own
+    copy W_k and the chain rule splits the gradient into
+
+        dL/dW = sum_k dL/dW_k,    dL/dW_k = (dL/dh_T)(dh_T/dh_k) (d+h_k/dW)
+                                          = diag(f'(a_k)) (dh_T/dh_k)^T v  h_{k-1}^T,
+
+    the contribution of the step at distance d = T - k: short-range terms (small d) and
+    long-range terms (large d), whose size carries the Jacobian product dh_T/dh_k.
+
+    Arguments as in ``run_recurrence``.  Returns (terms, total): terms of shape (T, n, n),
+    ordered by distance, terms[d] = dL/dW_k with k = T - d for d = 0, ..., T - 1; and
+    total = dL/dW of shape (n, n), measured with one shared W; ``terms.sum(0)`` equals it.
+    """
+    f, _ = _activation(activation)
+    W0 = _square(W)
+    n = W0.shape[0]
+    if inputs is None:
+        if steps is None or steps < 1:
+            raise ValueError("give inputs of shape (T, n) or a positive number of steps")
+        inputs = np.zeros((steps, n))
+    inputs = np.asarray(inputs, dtype=np.float64)
+    if inputs.ndim != 2 or inputs.shape[1] != n:
+        raise ValueError(f"inputs must have shape (T, {n}), got {inputs.shape}")
+    v = np.ones(n) if readout is None else np.asarray(readout, dtype=np.float64)
+    if v.shape != (n,):
+        raise ValueError(f"readout must have shape ({n},), got {v.shape}")
+    h0 = np.zeros(n) if h0 is None else np.asarray(h0, dtype=np.float64)
+    if h0.shape != (n,):
+        raise ValueError(f"h0 must have shape ({n},), got {h0.shape}")
+
+    def loss(weights):
+        h = torch.as_tensor(h0)
+        for W_k, u in zip(weights, torch.as_tensor(inputs)):
+            h = f(W_k @ h + u)
+        return torch.as_tensor(v) @ h
+
+    copies = [torch.tensor(W0, requires_grad=True) for _ in range(len(inputs))]
+    per_step = torch.autograd.grad(loss(copies), copies)
+    shared = torch.tensor(W0, requires_grad=True)
+    (total,) = torch.autograd.grad(loss([shared] * len(inputs)), shared)
+    terms = np.stack([g.numpy() for g in per_step[::-1]])  # distance 0 first
+    return terms, total.numpy()
+
+
+def scalar_loss_landscape(w, steps: int, h0: float, bias: float, target: float) -> tuple[np.ndarray, np.ndarray]:
+    """Loss and gradient of the one-unit net h_t = tanh(w h_{t-1} + bias), L(w) = (h_T - target)^2.
+
+    w: array of weights (any shape), evaluated independently, float64.  Returns (L, dL/dw), both
+    shaped like w; dL/dw comes from a backward pass.  Where a small change of w sends h_T to a
+    different fixed point, L jumps and dL/dw is huge: the "cliff" of Pascanu et al. (2013).
+    """
+    if not isinstance(steps, (int, np.integer)) or steps < 1:
+        raise ValueError(f"steps must be a positive integer, got {steps!r}")
+    w = torch.tensor(np.asarray(w, dtype=np.float64), requires_grad=True)
+    h = torch.full_like(w, float(h0))
+    for _ in range(steps):
+        h = torch.tanh(w * h + bias)
+    loss = (h - target) ** 2
+    (grad,) = torch.autograd.grad(loss.sum(), w)
+    return loss.detach().numpy(), grad.numpy()

@@ -83,6 +83,13 @@ def growth_factor(norms: torch.Tensor, start: int = 0) -> float:
     return math.exp((math.log(last) - math.log(first)) / (len(norms) - 1 - start))
 
 
+def dead_units(states: torch.Tensor, tol: float = 0.0) -> torch.Tensor:
+    """Boolean mask (H,) of the units with ``|h| <= tol`` at every step of every sequence of ``states: (B, T, H)``."""
+    if not isinstance(states, torch.Tensor) or states.ndim != 3:
+        raise ValueError("states must be a (batch, time, hidden) tensor")
+    return (states.abs() <= tol).all(dim=1).all(dim=0)
+
+
 def dead_unit_fraction(states: torch.Tensor, tol: float = 0.0) -> float:
     """Fraction of hidden units whose output is 0 (``|h| <= tol``) for every example and step.
 
@@ -105,15 +112,20 @@ def inactive_fraction(states: torch.Tensor, tol: float = 0.0) -> torch.Tensor:
 
 def divergence_run(nonlinearity: str, init: str, scale: float, lr: float, steps: int = 300,
                    length: int = 50, hidden_size: int = 64, batch_size: int = 16, seed: int = 0,
-                   blowup: float = 1e6) -> dict:
+                   blowup: float = 1e6, input_std: float | None = None) -> dict:
     """Train a one-layer RNN on the adding problem with plain SGD (no clipping).
 
     ``init``: ``"gaussian"`` (``W_hh ~ N(0, scale**2 / H)``) or ``"identity"``
-    (``W_hh = scale * I``).  Stops at the first step whose loss is not finite or above
+    (``W_hh = scale * I``).  Input weights are N(0, 1/2) (``random_rnn``, two input channels)
+    unless ``input_std`` is given (the IRNN paper uses 1e-3).  Stops at the first step whose
+    loss is not finite or above
     ``blowup``.  Returns a dict with ``losses`` (per step, up to the stop),
     ``diverged_at`` (step number or None), ``final_loss`` (mean of the last 50 steps
     when it did not diverge), ``max_state_norm`` and ``dead_fraction`` of the
-    hidden states on a fixed batch of 256 test sequences after training.
+    hidden states on a fixed batch of 256 test sequences after training,
+    ``dead_fraction_init`` of the same net on the same batch before training, and the
+    number of units that were dead before and are alive after (``revived``) or the reverse
+    (``newly_dead``).
     """
     if init not in ("gaussian", "identity"):
         raise ValueError(f"init must be 'gaussian' or 'identity', got {init!r}")
@@ -122,7 +134,14 @@ def divergence_run(nonlinearity: str, init: str, scale: float, lr: float, steps:
     rnn = random_rnn(2, hidden_size, nonlinearity, scale, gen)
     if init == "identity":
         identity_init_(rnn, scale)
+    if input_std is not None:
+        if not input_std >= 0:
+            raise ValueError(f"input_std must be non-negative, got {input_std}")
+        with torch.no_grad():
+            rnn.weight_ih_l0.copy_(input_std * torch.randn(rnn.weight_ih_l0.shape, generator=gen))
     model = LastStepRegressor(rnn, hidden_size)
+    x_test, _ = adding_dataset(256, length, seed=10_000 + seed)
+    dead_before = dead_units(hidden_states(rnn, x_test))
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     losses, diverged_at = [], None
     for step in range(1, steps + 1):
@@ -136,11 +155,13 @@ def divergence_run(nonlinearity: str, init: str, scale: float, lr: float, steps:
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-    x_test, _ = adding_dataset(256, length, seed=10_000 + seed)
     states = hidden_states(rnn, x_test)
+    dead_after = dead_units(states)
     norms = state_norms(states)
     finite = norms[torch.isfinite(norms)]
     return {"losses": losses, "diverged_at": diverged_at,
             "final_loss": None if diverged_at else sum(losses[-50:]) / len(losses[-50:]),
             "max_state_norm": float(finite.max()) if finite.numel() else math.inf,
-            "dead_fraction": dead_unit_fraction(states)}
+            "dead_fraction": dead_unit_fraction(states),
+            "dead_fraction_init": float(dead_before.double().mean()),
+            "revived": int((dead_before & ~dead_after).sum()), "newly_dead": int((dead_after & ~dead_before).sum())}

@@ -1,1 +1,47 @@
-"""Experiments too long for a page: each module is a command line that writes results/<name>.json."""
+"""Experiments too long for a page: each module is a command line that writes a JSON results file.
+
+Where results go: by default into ``./runs/<name>.json`` (relative to the folder the command
+runs in; ``runs/`` is ignored by git), so that running a command shown on a page never
+overwrites the results the book renders.  The committed files in ``results/`` are (re)made
+only when asked explicitly, ``--out results/<name>.json``.  ``committed_results(name)`` is the
+path of a committed file, for the pages that render it.
+
+Every experiment also accepts ``--smoke``: the same command at a tiny size (a few steps,
+short sequences), which the tests use to run every command shown on a page.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+REPOSITORY = Path(__file__).resolve().parents[3]
+RUNS = Path("runs")
+
+
+def committed_results(name: str) -> Path:
+    """``results/<name>.json`` of the repository: the file a page renders."""
+    return REPOSITORY / "results" / f"{name}.json"
+
+
+def default_out(name: str) -> Path:
+    """``runs/<name>.json`` in the current folder: where a command writes unless told otherwise."""
+    return RUNS / f"{name}.json"
+
+
+def merge_runs(out: Path, new: dict, key: tuple[str, ...]) -> dict:
+    """Merge ``new`` results into the file ``out`` (if it exists) instead of replacing it.
+
+    Runs of ``new["runs"]`` replace the stored runs with the same values of ``key`` (e.g.
+    ``("model", "length", "seed")``); other stored runs are kept.  Each merged command is
+    recorded in ``"merged"`` (command, device, seconds).  Returns the merged dict.
+    """
+    if not Path(out).exists():
+        return new
+    old = json.loads(Path(out).read_text())
+    if not isinstance(old, dict) or "runs" not in old:
+        raise ValueError(f"{out} is not a results file with a 'runs' list; cannot merge into it")
+    replaced = {tuple(r[k] for k in key) for r in new["runs"]}
+    old["runs"] = [r for r in old["runs"] if tuple(r[k] for k in key) not in replaced] + new["runs"]
+    old.setdefault("merged", []).append(
+        {k: new.get(k) for k in ("command", "device", "seconds", "wall_time_s") if k in new})
+    return old

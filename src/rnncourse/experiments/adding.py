@@ -1,7 +1,13 @@
 """The adding problem: IRNN vs tanh RNN vs ReLU RNN (Gaussian init) vs LSTM.
 
-    python -m rnncourse.experiments.adding                      # the run the book shows
-    python -m rnncourse.experiments.adding --lengths 10 --steps 20 --out /tmp/a.json
+    python -m rnncourse.experiments.adding                      # writes runs/adding.json
+    python -m rnncourse.experiments.adding --out results/adding.json   # remake the file the book shows
+    python -m rnncourse.experiments.adding --models tanh_default tanh_orth --out results/adding.json --merge
+    python -m rnncourse.experiments.adding --smoke              # a tiny run, seconds
+
+Besides the paper's four models (``irnn``, ``tanh``, ``relu`` with W_hh ~ N(0, 0.001^2),
+``lstm``), two tanh baselines that are not handicapped by a tiny W_hh: ``tanh_default``
+(PyTorch's default weights, uniform on +-1/sqrt(H)) and ``tanh_orth`` (orthogonal W_hh).
 
 Every model reads the same stream of training batches (one generator seeded
 with ``--seed``) and is scored on the same fixed test set; its weights are drawn
@@ -25,10 +31,13 @@ from torch import nn
 
 from rnncourse.adding_problem import BASELINE_MSE, adding_batch, adding_dataset
 from rnncourse.device import default_device, describe
+from rnncourse.experiments import committed_results, default_out, merge_runs
 from rnncourse.irnn import LastStepRegressor, gaussian_init_, identity_init_
 
-MODELS = ("irnn", "tanh", "relu", "lstm")
-DEFAULT_OUT = Path(__file__).resolve().parents[3] / "results" / "adding.json"
+MODELS = ("irnn", "tanh", "relu", "lstm", "tanh_default", "tanh_orth")
+PAPER_MODELS = MODELS[:4]
+COMMITTED = committed_results("adding")  # what the book renders; written only with --out results/adding.json
+DEFAULT_OUT = default_out("adding")
 
 
 def make_model(kind: str, hidden_size: int, gaussian_std: float = 1e-3,
@@ -37,13 +46,22 @@ def make_model(kind: str, hidden_size: int, gaussian_std: float = 1e-3,
 
     ``irnn``: ReLU, ``W_hh = I``, zero biases.  ``tanh`` / ``relu``: ``W_hh`` drawn from
     N(0, gaussian_std**2), zero biases.  ``lstm``: PyTorch's default weights, zero biases
-    except the forget gate's, set to ``forget_bias``.  Input weights keep PyTorch's default.
+    except the forget gate's, set to ``forget_bias``.  ``tanh_default``: PyTorch's default
+    W_hh (uniform on +-1/sqrt(H)), zero biases.  ``tanh_orth``: a random orthogonal W_hh
+    (spectral radius 1), zero biases.  Input weights keep PyTorch's default.
     """
     if kind == "irnn":
         core = identity_init_(nn.RNN(2, hidden_size, nonlinearity="relu", batch_first=True))
     elif kind in ("tanh", "relu"):
         core = gaussian_init_(nn.RNN(2, hidden_size, nonlinearity=kind, batch_first=True),
                               gaussian_std)
+    elif kind in ("tanh_default", "tanh_orth"):
+        core = nn.RNN(2, hidden_size, nonlinearity="tanh", batch_first=True)
+        with torch.no_grad():
+            core.bias_ih_l0.zero_()
+            core.bias_hh_l0.zero_()
+            if kind == "tanh_orth":
+                nn.init.orthogonal_(core.weight_hh_l0)
     elif kind == "lstm":
         core = nn.LSTM(2, hidden_size, batch_first=True)
         with torch.no_grad():
@@ -104,7 +122,7 @@ def train_one(kind: str, length: int, steps: int, seed: int, hidden_size: int = 
             "diverged": diverged, "wall_time_s": round(wall, 2)}
 
 
-def run(lengths=(50, 100), steps: int = 3000, seed: int = 0, models=MODELS, hidden_size: int = 100,
+def run(lengths=(50, 100), steps: int = 3000, seed: int = 0, models=PAPER_MODELS, hidden_size: int = 100,
         batch_size: int = 16, lr: float = 2e-3, clip: float = 1.0, eval_every: int = 100,
         test_size: int = 1000, device: torch.device | None = None, log=None) -> dict:
     """Train every model at every length; return the results as a JSON-ready dict."""
@@ -146,7 +164,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--lengths", type=int, nargs="+", default=[50, 100])
     parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
+    parser.add_argument("--models", nargs="+", default=list(PAPER_MODELS), choices=MODELS)
     parser.add_argument("--hidden", type=int, default=100)
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--lr", type=float, default=2e-3)
@@ -154,17 +172,26 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--test-size", type=int, default=1000)
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:0 (default: automatic)")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                        help="results file (default: runs/adding.json in the current folder)")
+    parser.add_argument("--merge", action="store_true",
+                        help="keep the runs already in --out, replacing those with the same model, length and seed")
+    parser.add_argument("--smoke", action="store_true", help="a tiny run: length at most 8, 3 steps, 8 units")
     args = parser.parse_args(argv)
+    if args.smoke:
+        args.lengths = sorted({min(t, 8) for t in args.lengths})
+        args.steps, args.hidden, args.eval_every, args.test_size = 3, 8, 1, 20
     if args.threads:
         torch.set_num_threads(args.threads)
     results = run(args.lengths, args.steps, args.seed, args.models, args.hidden, args.batch,
                   args.lr, 1.0, args.eval_every, args.test_size, default_device(args.device),
                   log=lambda line: print(line, flush=True))
     results["command"] = "python -m rnncourse.experiments.adding " + " ".join(argv if argv is not None else sys.argv[1:])
+    if args.merge:
+        results = merge_runs(args.out, results, ("model", "length", "seed"))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=1, allow_nan=False) + "\n")
-    print(f"wrote {args.out} in {results['wall_time_s']} s")
+    print(f"wrote {args.out}")
     return results
 
 

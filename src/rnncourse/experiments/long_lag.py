@@ -2,10 +2,13 @@
 
 Every model is trained at every lag with the same budget (Adam, global-norm clipping
 at 1, at most ``--steps`` steps, stopping early once held-out accuracy reaches
-``--stop-at``) and the results are written to one JSON file that chapters 4 and 5 render::
+``--stop-at``) and the results are written to one JSON file; chapters 4 and 5 render the
+committed copy, ``results/long_lag.json``::
 
-    python -m rnncourse.experiments.long_lag                      # the committed results
-    python -m rnncourse.experiments.long_lag --lags 5 --steps 20 --out /tmp/tiny.json
+    python -m rnncourse.experiments.long_lag                      # writes runs/long_lag.json
+    python -m rnncourse.experiments.long_lag --out results/long_lag.json   # remake the committed file
+    python -m rnncourse.experiments.long_lag --models gru --out results/long_lag.json --merge
+    python -m rnncourse.experiments.long_lag --smoke               # a tiny run, seconds
 
 Models (``--models``): ``rnn`` (tanh), ``lstm`` and ``gru`` with PyTorch's default
 initialisation, and ``lstm_keep`` / ``gru_keep`` whose forget gate (LSTM) or update
@@ -25,6 +28,7 @@ from pathlib import Path
 import torch
 
 from rnncourse.device import default_device, describe
+from rnncourse.experiments import committed_results, default_out, merge_runs
 from rnncourse.long_lag import train_first_symbol
 
 MODELS = {  # name -> (kind, keep_bias)
@@ -34,7 +38,8 @@ MODELS = {  # name -> (kind, keep_bias)
     "gru": ("gru", 0.0),
     "gru_keep": ("gru", 3.0),
 }
-DEFAULT_RESULTS = Path(__file__).resolve().parents[3] / "results" / "long_lag.json"
+COMMITTED = committed_results("long_lag")  # what the book renders; written only with --out results/long_lag.json
+DEFAULT_OUT = default_out("long_lag")
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -48,8 +53,15 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="one run per seed")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     parser.add_argument("--device", default=None, help="cpu, cuda, ... (default: rnncourse.device.default_device)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_RESULTS)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                        help="results file (default: runs/long_lag.json in the current folder)")
+    parser.add_argument("--merge", action="store_true",
+                        help="keep the runs already in --out, replacing those with the same model, lag and seed")
+    parser.add_argument("--smoke", action="store_true", help="a tiny run: lags of at most 5, 3 steps, 8 units")
     args = parser.parse_args(argv)
+    if args.smoke:
+        args.lags = sorted({min(lag, 5) for lag in args.lags})
+        args.steps, args.hidden = 3, 8
 
     torch.set_num_threads(args.threads)
     device = default_device(args.device)
@@ -76,8 +88,11 @@ def main(argv: list[str] | None = None) -> dict:
                 print(f"{name:10s} lag {lag:4d} seed {seed}: accuracy {run['accuracy'][-1]:.3f} "
                       f"after {run['step'][-1]} steps, solved={run['solved']} ({run['seconds']:.1f} s)", flush=True)
     results["seconds"] = time.perf_counter() - start
+    if args.merge:
+        results = merge_runs(args.out, results, ("model", "length", "seed"))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=1) + "\n")
+    print(f"wrote {args.out}")
     return results
 
 
