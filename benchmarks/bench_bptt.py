@@ -20,9 +20,10 @@ setting counts (small matrices often run faster on one thread).  Repeats are int
 and the best repeat is kept, the usual way to time on a shared machine.  The script also
 times a large matrix product to estimate the machine's float64 peak.
 
-    python benchmarks/bench_bptt.py                                  # writes ~/rnncourse-results/bench_bptt.json
+    python benchmarks/bench_bptt.py                                  # writes runs/bench_bptt.json
+                                                                     # (or $RNNCOURSE_RUNS/bench_bptt.json)
     python benchmarks/bench_bptt.py --out results/bench_bptt.json    # the committed results
-    python benchmarks/bench_bptt.py --quick --out /tmp/bench.json    # tiny sizes, for the tests
+    python benchmarks/bench_bptt.py --quick --out /tmp/bench.json    # tiny sizes (= --smoke), for the tests
 """
 from __future__ import annotations
 
@@ -41,6 +42,7 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from rnncourse import bptt, charlm
+from rnncourse.experiments import default_output
 from rnncourse.text_data import python_source_corpus
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -297,15 +299,19 @@ def measure_learning(ids: np.ndarray, val_ids: np.ndarray, vocab: int, hidden: i
 
 
 # ---------------------------------------------------------------- main
-DEFAULT_OUT = Path.home() / "rnncourse-results" / "bench_bptt.json"
+DEFAULT_NAME = "bench_bptt.json"   # default_output(DEFAULT_NAME): $RNNCOURSE_RUNS/ or ./runs/
 
 
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="tiny sizes and repeats (for tests)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
-                        help=f"results file (default {DEFAULT_OUT}; the committed one is results/bench_bptt.json)")
+    parser.add_argument("--quick", "--smoke", dest="quick", action="store_true",
+                        help="tiny sizes and repeats, seconds (for tests; --smoke is the same)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help=f"results file (default $RNNCOURSE_RUNS/{DEFAULT_NAME}, else runs/{DEFAULT_NAME} in the "
+                             f"current folder; the committed one is results/{DEFAULT_NAME})")
     args = parser.parse_args(argv)
+    if args.out is None:
+        args.out = default_output(DEFAULT_NAME)
     started = time.perf_counter()
     load_before = os.getloadavg()
 

@@ -11,8 +11,9 @@ From these times it estimates, for an assumed GPU-to-CPU speed ratio, how many s
 and examples each configuration of the table would see within a budget: an
 **estimate**, with its assumptions written into the results file, not a measurement.
 
-    python benchmarks/bench_pixel_mnist.py --out ~/bench_pixel_mnist.json   # about a minute
-    python benchmarks/bench_pixel_mnist.py --quick --out /tmp/b.json         # tiny sizes, for the tests
+    python benchmarks/bench_pixel_mnist.py              # about a minute; writes runs/bench_pixel_mnist.json
+                                                        # (or $RNNCOURSE_RUNS/bench_pixel_mnist.json)
+    python benchmarks/bench_pixel_mnist.py --quick --out /tmp/b.json         # tiny sizes (= --smoke), for the tests
     python benchmarks/bench_pixel_mnist.py --times-from B.json --out C.json  # a new estimate, same times
 """
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pathlib import Path
 
 import torch
 
+from rnncourse.experiments import REPOSITORY, default_output
 from rnncourse.experiments.pixel_table import _step
 from rnncourse.pixel_models import KINDS, make_model
 
@@ -52,13 +54,24 @@ def time_steps(kinds, batch: int, seq_len: int, hidden: int, repeats: int, threa
     return best
 
 
+def _find(path: str) -> Path:
+    """``path`` as given, else (a relative path such as ``results/pixel_mnist_cpu.json``) in the repository."""
+    given = Path(path).expanduser()
+    if given.is_file():
+        return given
+    if not given.is_absolute() and (REPOSITORY / given).is_file():
+        return REPOSITORY / given
+    raise FileNotFoundError(f"--runs {path}: expected a results file of pixel-MNIST runs, found no file "
+                            f"there nor at {REPOSITORY / given}")
+
+
 def times_from_runs(path: str) -> dict:
     """Seconds per training step of each model in a results file of full-MNIST runs (batch 128, T 784).
 
     From each run's history: wall time between its first and last evaluation over the
     steps in between (evaluations on the test set included, a few per cent).
     """
-    runs = [r for r in json.loads(Path(path).read_text())["runs"] if r["dataset"] == "mnist"]
+    runs = [r for r in json.loads(_find(path).read_text())["runs"] if r["dataset"] == "mnist"]
     out = {}
     for kind in KINDS:
         per_step = [(r["history"][-1]["elapsed_s"] - r["history"][0]["elapsed_s"]) /
@@ -96,8 +109,11 @@ def estimate(seconds: dict, ratio: float, budget_min: float, sweep_lrs: int, swe
 
 def main(argv=None) -> dict:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--out", required=True, help="results JSON to write")
-    p.add_argument("--quick", action="store_true", help="tiny sizes (for the tests)")
+    p.add_argument("--out", default=None,
+                   help="results JSON to write (default $RNNCOURSE_RUNS/bench_pixel_mnist.json, "
+                        "else runs/bench_pixel_mnist.json in the current folder)")
+    p.add_argument("--quick", "--smoke", dest="quick", action="store_true",
+                   help="tiny sizes, seconds (for the tests; --smoke is the same)")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--ratios", nargs="+", type=float, default=[10.0, 20.0],
                    help="assumed GPU speed-ups of one configuration's step over one CPU thread")
@@ -109,6 +125,8 @@ def main(argv=None) -> dict:
                    help="also read step times from a file of full-MNIST training runs (results/pixel_mnist_cpu.json) "
                         "and base the estimate on the faster of the two")
     args = p.parse_args(argv)
+    if args.out is None:
+        args.out = default_output("bench_pixel_mnist.json")
     batch, seq_len, hidden, repeats = (8, 20, 16, 2) if args.quick else (128, 784, 100, 5)
     repeats = args.repeats or repeats
     load_before = os.getloadavg()

@@ -3,6 +3,7 @@
 Timings are not asserted: they depend on the machine and its load.
 """
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -78,6 +79,13 @@ def test_loop_baseline_agrees_with_the_reference_gradients():
     assert loop_losses[-1] < 0.5 * loop_losses[0]
 
 
-def test_default_output_is_not_the_committed_results():
-    bench = _bench()
-    assert bench.DEFAULT_OUT != ROOT / "results" / "bench_bptt.json" and ROOT not in bench.DEFAULT_OUT.parents
+def test_smoke_writes_to_the_runs_folder_never_the_committed_results(tmp_path):
+    runs = tmp_path / "elsewhere"
+    env = {**os.environ, "RNNCOURSE_RUNS": str(runs), "HOME": str(tmp_path / "home")}
+    for script, name in (("bench_bptt.py", "bench_bptt.json"), ("bench_pixel_mnist.py", "bench_pixel_mnist.json")):
+        result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), "--smoke"], cwd=tmp_path, env=env,
+                                capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert json.loads((runs / name).read_text())["quick"] is True
+    assert sorted(p.name for p in runs.iterdir()) == ["bench_bptt.json", "bench_pixel_mnist.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["elsewhere"]     # nothing else, no runs/, no home

@@ -1,6 +1,7 @@
 """The adding-problem experiment runs end to end at a tiny size and writes a complete results file."""
 import json
 import math
+from pathlib import Path
 
 import pytest
 import torch
@@ -62,6 +63,7 @@ def test_irnn_learns_the_short_adding_problem():
 
 
 def test_default_output_goes_to_runs_in_the_current_folder_and_merge_keeps_other_runs(tmp_path, monkeypatch):
+    monkeypatch.delenv("RNNCOURSE_RUNS", raising=False)
     monkeypatch.chdir(tmp_path)
     adding.main(["--smoke", "--models", "irnn", "--device", "cpu"])
     out = tmp_path / "runs" / "adding.json"
@@ -72,3 +74,20 @@ def test_default_output_goes_to_runs_in_the_current_folder_and_merge_keeps_other
     assert sorted(r["model"] for r in merged["runs"]) == ["irnn", "tanh_orth"]  # irnn replaced, not doubled
     assert merged["merged"][0]["command"].endswith("--merge") and merged["command"] == first["command"]
     assert adding.COMMITTED.parts[-2:] == ("results", "adding.json")
+
+
+def test_rnncourse_runs_moves_the_default_output_of_every_experiment(tmp_path, monkeypatch):
+    from rnncourse.experiments import default_output, dead_units, exposure_bias, tbptt_reach
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("RNNCOURSE_RUNS", raising=False)
+    assert default_output("x.json") == Path("runs") / "x.json"
+    monkeypatch.setenv("RNNCOURSE_RUNS", str(tmp_path / "elsewhere"))
+    assert default_output("x.json") == tmp_path / "elsewhere" / "x.json"
+    exposure_bias.main(["--smoke"])
+    tbptt_reach.main(["--smoke"])
+    dead_units.main(["--smoke"])
+    written = sorted(p.name for p in (tmp_path / "elsewhere").iterdir())
+    assert written == ["exposure_bias.json", "pixel_dead_units.json", "tbptt_reach.json"]
+    assert json.loads((tmp_path / "elsewhere" / "exposure_bias.json").read_text())["updates"] == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["elsewhere"]

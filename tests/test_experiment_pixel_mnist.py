@@ -203,12 +203,12 @@ def test_markdown_table_shows_accuracy_paper_and_budget():
 
 def test_default_results_never_go_to_the_committed_results_folder(monkeypatch, tmp_path):
     monkeypatch.delenv(exp.RUNS_ENV, raising=False)
+    monkeypatch.chdir(tmp_path)
     for device in ("cpu", "cuda"):
         for table in (False, True):
             path = exp.default_results_path(torch.device(device), table=table)
-            assert "results" not in path.parts and path.parent == Path.home() / "rnncourse-runs"
+            assert "results" not in path.parts and path.parent == Path("runs")
     monkeypatch.setenv(exp.RUNS_ENV, str(tmp_path))
-    monkeypatch.chdir(tmp_path)
     (run,) = exp.main(["--model", "irnn", "--steps", "1", *TINY, "--checkpoint", str(tmp_path / "c.pt")])
     assert read_runs(tmp_path / "pixel_mnist_cpu.json")[0]["steps"] == 1
     assert not (tmp_path / "results").exists()
@@ -335,3 +335,14 @@ def test_chapter_8_figures_draw_seed_bands_and_dead_unit_curves():
             for lr, s, d in [(1e-4, 0, 0.8), (1e-4, 1, 0.9), (1e-3, 0, 1.0)]]
     ax = figures.plot_dead_units(dead).axes[0]
     assert list(ax.get_lines()[0].get_ydata()) == pytest.approx([0.85, 1.0])
+
+
+
+def test_smoke_runs_the_table_at_a_tiny_size_and_writes_only_the_runs_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(exp.RUNS_ENV, str(tmp_path / "runs_here"))
+    runs = exp.main(["--gpu-table", "--dataset", "mnist", "--data-dir", "missing", "--max-minutes", "7",
+                     "--seeds", "0", "1", "2", "--smoke"])
+    assert len(runs) == 2 and {r["steps"] for r in runs} == {2} and {r["dataset"] for r in runs} == {"digits"}
+    assert (tmp_path / "runs_here" / "pixel_mnist_table_cpu.json").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["runs_here"]

@@ -192,3 +192,26 @@ def test_conversion_command_reports_the_size_of_the_folder_to_carry(tmp_path, ca
     size = sum(f.stat().st_size for f in (tmp_path / "idx").iterdir())
     out = capsys.readouterr().out
     assert "train (7, 28, 28)" in out and f"take {size / 2 ** 20:.1f} MiB" in out
+
+
+@pytest.mark.parametrize("pickled", [False, True])
+def test_smoke_runs_download_or_conversion_offline_and_leaves_into_alone(tmp_path, monkeypatch, capsys, pickled):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RNNCOURSE_RUNS", str(tmp_path / "runs"))
+    mnist.main(["--smoke", "--into", "data/mnist"] + (["--from-pickle", "absent.pkl.gz"] if pickled else []))
+    assert "train (7, 28, 28)" in capsys.readouterr().out
+    made = tmp_path / "runs" / "mnist_smoke"
+    assert sorted(p.name for p in (made / "idx").iterdir()) == sorted(mnist.FILES)
+    assert (made / "mnist.pkl.gz").is_file() == pickled and (made / "mirror").is_dir() != pickled
+    assert not (tmp_path / "data").exists()
+
+
+def test_download_rejects_a_file_whose_md5_does_not_match(tmp_path):
+    mirror = tmp_path / "mirror"
+    for name in mnist.FILES:
+        mnist.write_idx(mirror / name, np.zeros(3, dtype=np.uint8))
+    sums = {name: mnist.md5sum(mirror / name) for name in mnist.FILES}
+    sums["t10k-labels-idx1-ubyte.gz"] = "0" * 32
+    with pytest.raises(mnist.MNISTNotFoundError, match="does not match"):
+        mnist.download(tmp_path / "idx", mirrors=(mirror.as_uri() + "/",), checksums=sums)
+    assert sorted(p.name for p in (tmp_path / "idx").iterdir()) == sorted(set(mnist.FILES) - {"t10k-labels-idx1-ubyte.gz"})

@@ -5,8 +5,10 @@ The pages (``book/*.md``) tell readers to run commands such as
 never overwrite the committed ``results/`` that the pages render.  This test finds every
 ``python -m rnncourse...`` and ``python benchmarks/...`` command on any page (in code blocks or
 inline code, with ``\\`` line continuations), appends ``--smoke`` (the tiny-size flag every
-command line of the course accepts), runs it from an empty temporary folder, and checks that it
-succeeds and that ``git status --porcelain`` and every file under ``results/`` are unchanged.
+command line of the course accepts), runs it from an empty temporary folder (with ``HOME`` and
+``$RNNCOURSE_RUNS`` in temporary folders too), and checks that it succeeds, that it wrote its output
+to ``$RNNCOURSE_RUNS``, and that ``git status --porcelain`` and every file under ``results/`` are
+unchanged.
 """
 from __future__ import annotations
 
@@ -57,6 +59,13 @@ def test_the_pages_show_experiment_commands():
     assert any(c.startswith("python -m rnncourse.experiments.adding") for c in commands)
 
 
+def test_no_page_command_names_a_file_in_results():
+    for page, command in page_commands():
+        argv = shlex.split(command)
+        named = [b for a, b in zip(argv, argv[1:]) if a in ("--out", "--results", "--into")]
+        assert not any(Path(n).parts[:1] == ("results",) for n in named), f"{page}: {command} writes into results/"
+
+
 def _snapshot() -> tuple[str, dict[str, str]]:
     status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=ROOT,
                             capture_output=True, text=True, check=True).stdout
@@ -73,9 +82,15 @@ def test_page_command_runs_small_and_leaves_the_repository_alone(page, command, 
     if argv[1].startswith("benchmarks/"):
         argv[1] = str(ROOT / argv[1])
     before = _snapshot()
-    env = {**os.environ, "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1"}
-    result = subprocess.run(argv + ["--smoke"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    cwd, home, runs = tmp_path / "cwd", tmp_path / "home", tmp_path / "runs"
+    for folder in (cwd, home):
+        folder.mkdir()
+    # HOME and RNNCOURSE_RUNS point into tmp_path: a run never touches the real home folder
+    env = {**os.environ, "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1",
+           "HOME": str(home), "RNNCOURSE_RUNS": str(runs)}
+    result = subprocess.run(argv + ["--smoke"], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, f"{command} --smoke (shown on {page}) failed:\n{result.stderr[-3000:]}"
     after = _snapshot()
     assert after[1] == before[1], f"{command} (shown on {page}) changed committed results"
     assert after[0] == before[0], f"{command} (shown on {page}) changed the repository:\n{after[0]}"
+    assert runs.is_dir() and any(runs.rglob("*")), f"{command} --smoke wrote nothing to $RNNCOURSE_RUNS"

@@ -18,9 +18,17 @@ message says how to provide the files by hand.  Files already in the folder are
 read as they are (their headers and sizes are checked), so a folder written by
 :func:`write_idx` — for example a conversion of another copy of MNIST — works too.
 
-Command line (convert the classic ``mnist.pkl.gz`` pickle into the four files)::
+Command line (download the four files, or convert the classic ``mnist.pkl.gz`` pickle into them)::
 
+    python -m rnncourse.mnist                                               # download into data/mnist
     python -m rnncourse.mnist --from-pickle mnist.pkl.gz --into data/mnist
+    python -m rnncourse.mnist --smoke                    # the same steps on a tiny synthetic set, offline
+
+``--smoke`` never touches ``--into`` nor reads ``--from-pickle``: it writes a tiny synthetic set
+(10 random 28 x 28 images) into ``default_output("mnist_smoke")`` (``runs/mnist_smoke/``, or
+``$RNNCOURSE_RUNS/mnist_smoke/``) and runs the real code on it: the download from a local
+``file://`` mirror with its MD5 checks, or (with ``--from-pickle``) the conversion of a pickle
+in the classic format; then it reads the four files back and checks they hold the synthetic bytes.
 """
 from __future__ import annotations
 
@@ -151,13 +159,16 @@ def _missing_message(folder: Path, missing: list[str], errors: list[str]) -> str
     return "\n".join(lines)
 
 
-def download(folder: str | os.PathLike | None = None, mirrors=MIRRORS, timeout: float = 30.0) -> Path:
+def download(folder: str | os.PathLike | None = None, mirrors=MIRRORS, timeout: float = 30.0,
+             checksums: dict[str, str] | None = None) -> Path:
     """Make sure the four files are in ``folder``, downloading the missing ones.
 
-    Each download is checked against its MD5 before it is moved into place; a
-    corrupt download is deleted and the next mirror is tried.  Raises
-    :class:`MNISTNotFoundError` when a file can be had from no mirror.
+    Each download is checked against its MD5 (``checksums``, file name -> MD5; default
+    :data:`FILES`) before it is moved into place; a corrupt download is deleted and the
+    next mirror is tried.  Raises :class:`MNISTNotFoundError` when a file can be had from
+    no mirror.
     """
+    checksums = FILES if checksums is None else checksums
     folder = data_dir(folder)
     missing = [name for name in FILES if not (folder / name).is_file()]
     errors: list[str] = []
@@ -173,8 +184,8 @@ def download(folder: str | os.PathLike | None = None, mirrors=MIRRORS, timeout: 
                 partial.unlink(missing_ok=True)
                 continue
             checksum = md5sum(partial)
-            if checksum != FILES[name]:
-                errors.append(f"{mirror}{name}: MD5 {checksum} does not match {FILES[name]}")
+            if checksum != checksums[name]:
+                errors.append(f"{mirror}{name}: MD5 {checksum} does not match {checksums[name]}")
                 partial.unlink(missing_ok=True)
                 continue
             partial.replace(folder / name)
@@ -240,17 +251,62 @@ def pickle_to_idx(pickle_path: str | os.PathLike, folder: str | os.PathLike) -> 
     return folder
 
 
+def smoke(from_pickle: bool, root: str | os.PathLike | None = None, seed: int = 0) -> Path:
+    """Run the download (``from_pickle=False``) or the pickle conversion on a tiny synthetic set, offline.
+
+    Writes under ``root`` (default ``default_output("mnist_smoke")``): the synthetic source
+    (``mirror/`` with the four IDX files, or ``mnist.pkl.gz`` with splits of 5 / 2 / 3 images)
+    and the result, ``idx/``, whose contents are checked against the synthetic bytes.
+    Returns the ``idx/`` folder.
+    """
+    from rnncourse.experiments import default_output
+
+    root = Path(root) if root is not None else default_output("mnist_smoke")
+    rng = np.random.default_rng(seed)
+    images = [rng.integers(0, 256, (n, 28, 28), dtype=np.uint8) for n in (5, 2, 3)]
+    labels = [rng.integers(0, 10, n).astype(np.uint8) for n in (5, 2, 3)]
+    expected = (np.concatenate(images[:2]), np.concatenate(labels[:2]), images[2], labels[2])
+    folder = root / "idx"
+    for name in FILES:
+        (folder / name).unlink(missing_ok=True)
+    if from_pickle:
+        root.mkdir(parents=True, exist_ok=True)
+        with gzip.open(root / "mnist.pkl.gz", "wb") as handle:
+            pickle.dump(tuple(((x.reshape(len(x), -1) / 256.0).astype(np.float32), y.astype(np.int64))
+                              for x, y in zip(images, labels)), handle)
+        pickle_to_idx(root / "mnist.pkl.gz", folder)
+    else:
+        mirror = root / "mirror"
+        for name, array in zip(("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+                                "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"), expected):
+            write_idx(mirror / name, array)
+        download(folder, mirrors=(mirror.resolve().as_uri() + "/",),
+                 checksums={name: md5sum(mirror / name) for name in FILES})
+    for got, want in zip(load_mnist(folder, download_missing=False), expected):
+        if got.shape != want.shape or not np.array_equal(got, want):
+            raise RuntimeError(f"{folder}: the files do not hold the synthetic set they were made from")
+    return folder
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description="Fetch MNIST or convert mnist.pkl.gz into the four IDX files.")
-    parser.add_argument("--into", default=None, help="data folder (default: ./data/mnist)")
+    parser.add_argument("--into", default=None, help="data folder (default: $RNNCOURSE_DATA/mnist, else ./data/mnist)")
     parser.add_argument("--from-pickle", default=None, metavar="PKL_GZ",
                         help="convert this mnist.pkl.gz instead of downloading")
+    parser.add_argument("--smoke", action="store_true",
+                        help="offline check on a tiny synthetic set (10 random images), seconds: writes it into "
+                             "$RNNCOURSE_RUNS/mnist_smoke/ (else runs/mnist_smoke/) and runs the download from a "
+                             "local file:// mirror, or with --from-pickle the conversion of a synthetic pickle; "
+                             "never writes into --into nor reads the named pickle")
     args = parser.parse_args(argv)
-    folder = data_dir(args.into)
-    if args.from_pickle:
-        pickle_to_idx(args.from_pickle, folder)
+    if args.smoke:
+        folder = smoke(from_pickle=bool(args.from_pickle))
     else:
-        download(folder)
+        folder = data_dir(args.into)
+        if args.from_pickle:
+            pickle_to_idx(args.from_pickle, folder)
+        else:
+            download(folder)
     x_train, y_train, x_test, y_test = load_mnist(folder, download_missing=False)
     size = sum((folder / name).stat().st_size for name in FILES)
     print(f"{folder}: train {x_train.shape} labels {y_train.shape}, test {x_test.shape} labels {y_test.shape}; "

@@ -1,6 +1,6 @@
 """The adding problem: IRNN vs tanh RNN vs ReLU RNN (Gaussian init) vs LSTM.
 
-    python -m rnncourse.experiments.adding                      # writes runs/adding.json
+    python -m rnncourse.experiments.adding                      # writes runs/adding.json (or $RNNCOURSE_RUNS/...)
     python -m rnncourse.experiments.adding --out results/adding.json   # remake the file the book shows
     python -m rnncourse.experiments.adding --models tanh_default tanh_orth --out results/adding.json --merge
     python -m rnncourse.experiments.adding --smoke              # a tiny run, seconds
@@ -37,7 +37,6 @@ from rnncourse.irnn import LastStepRegressor, gaussian_init_, identity_init_
 MODELS = ("irnn", "tanh", "relu", "lstm", "tanh_default", "tanh_orth")
 PAPER_MODELS = MODELS[:4]
 COMMITTED = committed_results("adding")  # what the book renders; written only with --out results/adding.json
-DEFAULT_OUT = default_out("adding")
 
 
 def make_model(kind: str, hidden_size: int, gaussian_std: float = 1e-3,
@@ -172,8 +171,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--test-size", type=int, default=1000)
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:0 (default: automatic)")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
-                        help="results file (default: runs/adding.json in the current folder)")
+    parser.add_argument("--out", type=Path, default=default_out("adding"),
+                        help="results file (default: $RNNCOURSE_RUNS/adding.json, else runs/adding.json in the current folder)")
     parser.add_argument("--merge", action="store_true",
                         help="keep the runs already in --out, replacing those with the same model, length and seed")
     parser.add_argument("--smoke", action="store_true", help="a tiny run: length at most 8, 3 steps, 8 units")

@@ -8,7 +8,7 @@ Within one seed both runs of a pair start from the same weights and see the same
 Each run records its loss curve, the gradient norm before clipping at every step, and on how
 many steps clipping was active::
 
-    python -m rnncourse.experiments.clipping                   # writes runs/clipping.json
+    python -m rnncourse.experiments.clipping                   # writes runs/clipping.json (or $RNNCOURSE_RUNS/...)
     python -m rnncourse.experiments.clipping --out results/clipping.json   # the file chapter 4 renders
     python -m rnncourse.experiments.clipping --smoke           # a tiny run, seconds
 """
@@ -31,7 +31,6 @@ from rnncourse.gradient_flow import scaled_orthogonal
 from rnncourse.long_lag import SequenceClassifier, first_symbol_batch
 
 COMMITTED = committed_results("clipping")
-DEFAULT_OUT = default_out("clipping")
 INITS = ("default", "orthogonal_1.5")
 DIVERGED = 1e3  # a loss above this (or not finite) ends a run
 
@@ -83,8 +82,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--inits", nargs="+", default=["orthogonal_1.5"], choices=INITS)
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
-                        help="results file (default: runs/clipping.json in the current folder)")
+    parser.add_argument("--out", type=Path, default=default_out("clipping"),
+                        help="results file (default: $RNNCOURSE_RUNS/clipping.json, else runs/clipping.json in the current folder)")
     parser.add_argument("--smoke", action="store_true", help="a tiny run: 3 steps per run")
     args = parser.parse_args(argv)
     if args.smoke:

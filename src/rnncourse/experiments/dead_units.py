@@ -7,7 +7,8 @@ for a few hundred Adam steps on the 64-step digits, and the command records the
 fraction of dead units at initialization and after training, and the test accuracy,
 for several seeds::
 
-    python -m rnncourse.experiments.dead_units                  # ~/rnncourse-runs/pixel_dead_units.json
+    python -m rnncourse.experiments.dead_units          # writes runs/pixel_dead_units.json (or $RNNCOURSE_RUNS/...)
+    python -m rnncourse.experiments.dead_units --smoke  # a tiny run, seconds
     python -m rnncourse.experiments.dead_units --out FILE --steps 20 --lrs 1e-3 --seeds 0
 """
 from __future__ import annotations
@@ -21,7 +22,8 @@ from pathlib import Path
 
 import torch
 
-from rnncourse.experiments.pixel_mnist import batch_indices, evaluate, runs_dir, train_step
+from rnncourse.experiments import default_output
+from rnncourse.experiments.pixel_mnist import batch_indices, evaluate, train_step
 from rnncourse.pixel_data import load_pixel_task
 from rnncourse.pixel_models import make_model
 
@@ -47,14 +49,18 @@ def one_run(task, lr: float, seed: int, steps: int, batch_size: int = 64, clip: 
 def main(argv=None) -> dict:
     p = argparse.ArgumentParser(prog="python -m rnncourse.experiments.dead_units", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--out", default=None, help="results JSON (default ~/rnncourse-runs/pixel_dead_units.json)")
+    p.add_argument("--out", default=None, help="results JSON (default $RNNCOURSE_RUNS/pixel_dead_units.json, "
+                                               "else runs/pixel_dead_units.json in the current folder)")
     p.add_argument("--lrs", nargs="+", type=float, default=[1e-4, 1e-3, 3e-3])
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     p.add_argument("--steps", type=int, default=200)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--smoke", action="store_true", help="a tiny run: 2 steps, the first learning rate and seed")
     args = p.parse_args(argv)
+    if args.smoke:
+        args.steps, args.lrs, args.seeds = 2, args.lrs[:1], args.seeds[:1]
     torch.set_num_threads(args.threads)
-    out = Path(args.out) if args.out else runs_dir() / "pixel_dead_units.json"
+    out = Path(args.out) if args.out else default_output("pixel_dead_units.json")
     started = time.perf_counter()
     runs = []
     for standardize in (False, True):

@@ -5,8 +5,9 @@ optimizer, once per seed; each model is then evaluated twice on the same fresh s
 with the true previous symbol (teacher forced) and with its own (free running).  The exact
 Bayes filter on the same sequences gives the best any causal predictor can do::
 
-    python -m rnncourse.experiments.exposure_bias --out results/exposure_bias.json   # the committed results
-    python -m rnncourse.experiments.exposure_bias --updates 5 --seeds 0 --out /tmp/tiny.json
+    python -m rnncourse.experiments.exposure_bias            # writes runs/exposure_bias.json (or $RNNCOURSE_RUNS/...)
+    python -m rnncourse.experiments.exposure_bias --smoke    # a tiny run, seconds
+    python -m rnncourse.experiments.exposure_bias --out results/exposure_bias.json   # remakes the committed results
 """
 from __future__ import annotations
 
@@ -20,9 +21,8 @@ from pathlib import Path
 
 import torch
 
+from rnncourse.experiments import default_out
 from rnncourse.exposure_bias import MODES, accuracy_per_step, bayes_filter, resync_task, train
-
-DEFAULT_RESULTS = Path.home() / "rnncourse-results" / "exposure_bias.json"   # results/exposure_bias.json only with --out
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -31,8 +31,14 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--updates", type=int, default=600, help="Adam updates of 64 sequences each")
     parser.add_argument("--steps", type=int, default=40, help="sequence length")
     parser.add_argument("--test", type=int, default=2000, help="test sequences")
-    parser.add_argument("--out", type=Path, default=DEFAULT_RESULTS)
+    parser.add_argument("--out", type=Path, default=default_out("exposure_bias"),
+                        help="results file (default: $RNNCOURSE_RUNS/exposure_bias.json, else "
+                             "runs/exposure_bias.json in the current folder)")
+    parser.add_argument("--smoke", action="store_true",
+                        help="a tiny run: seed 0, 3 updates, sequences of 6 steps, 20 test sequences")
     args = parser.parse_args(argv)
+    if args.smoke:
+        args.seeds, args.updates, args.steps, args.test = args.seeds[:1], min(args.updates, 3), min(args.steps, 6), min(args.test, 20)
     torch.set_num_threads(1)
     started = time.perf_counter()
     test = resync_task(args.test, args.steps, torch.Generator().manual_seed(12345))

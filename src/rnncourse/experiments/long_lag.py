@@ -5,7 +5,7 @@ at 1, at most ``--steps`` steps, stopping early once held-out accuracy reaches
 ``--stop-at``) and the results are written to one JSON file; chapters 4 and 5 render the
 committed copy, ``results/long_lag.json``::
 
-    python -m rnncourse.experiments.long_lag                      # writes runs/long_lag.json
+    python -m rnncourse.experiments.long_lag                      # writes runs/long_lag.json (or $RNNCOURSE_RUNS/...)
     python -m rnncourse.experiments.long_lag --out results/long_lag.json   # remake the committed file
     python -m rnncourse.experiments.long_lag --models gru --out results/long_lag.json --merge
     python -m rnncourse.experiments.long_lag --smoke               # a tiny run, seconds
@@ -39,7 +39,6 @@ MODELS = {  # name -> (kind, keep_bias)
     "gru_keep": ("gru", 3.0),
 }
 COMMITTED = committed_results("long_lag")  # what the book renders; written only with --out results/long_lag.json
-DEFAULT_OUT = default_out("long_lag")
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -53,8 +52,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="one run per seed")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     parser.add_argument("--device", default=None, help="cpu, cuda, ... (default: rnncourse.device.default_device)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
-                        help="results file (default: runs/long_lag.json in the current folder)")
+    parser.add_argument("--out", type=Path, default=default_out("long_lag"),
+                        help="results file (default: $RNNCOURSE_RUNS/long_lag.json, else runs/long_lag.json in the current folder)")
     parser.add_argument("--merge", action="store_true",
                         help="keep the runs already in --out, replacing those with the same model, lag and seed")
     parser.add_argument("--smoke", action="store_true", help="a tiny run: lags of at most 5, 3 steps, 8 units")

@@ -15,8 +15,11 @@ the CPU; ``--device cpu`` or the environment variable ``RNNCOURSE_DEVICE``
 overrides it.  ``--dataset auto`` (the default) means full MNIST (784-step
 sequences, IDX files in ``--data-dir``) on a GPU and scikit-learn's 8x8 digits
 (64-step sequences, no download) on a CPU.  Results go to
-``~/rnncourse-runs/`` (or ``$RNNCOURSE_RUNS``) unless ``--results`` names a file:
-a command never replaces the committed files in ``results/`` unless asked to.
+``$RNNCOURSE_RUNS/`` when that variable is set, else ``runs/`` in the current folder
+(``rnncourse.experiments.default_output``), unless ``--results`` names a file: a command
+never replaces the committed files in ``results/`` unless asked to.  ``--smoke`` runs any
+of these commands at a tiny size (digits, CPU, two steps; two configurations for ``--all``
+and ``--gpu-table``), in seconds.
 ``--max-minutes`` limits the time of one invocation (a ``--resume`` gets a fresh
 budget; the recorded wall time adds up all invocations).
 
@@ -48,6 +51,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from rnncourse.device import default_device, describe
+from rnncourse.experiments import RUNS_ENV, default_output, runs_dir  # noqa: F401 (runs_dir, RUNS_ENV: re-exported)
 from rnncourse.pixel_data import PixelTask, load_pixel_task
 from rnncourse.pixel_models import KINDS, LABELS, make_model
 
@@ -380,24 +384,16 @@ def markdown_table(runs: list[dict], paper: bool = True) -> str:
     return "\n".join(lines)
 
 
-RUNS_ENV = "RNNCOURSE_RUNS"
-
-
-def runs_dir() -> Path:
-    """Where results go unless ``--results`` says otherwise: ``$RNNCOURSE_RUNS``, else ``~/rnncourse-runs``.
+def default_results_path(device: torch.device, table: bool = False) -> Path:
+    """``default_output("pixel_mnist_{gpu,cpu}.json")`` (``pixel_mnist_table_...`` for ``--gpu-table``).
 
     Never the repository's ``results/``: its files are committed and rendered by the
     book, and a command must be asked explicitly (``--results results/...``) to replace one.
     """
-    root = os.environ.get(RUNS_ENV)
-    return Path(root) if root else Path.home() / "rnncourse-runs"
-
-
-def default_results_path(device: torch.device, table: bool = False) -> Path:
     name = "pixel_mnist_gpu.json" if device.type == "cuda" else "pixel_mnist_cpu.json"
     if table:
         name = name.replace("pixel_mnist_", "pixel_mnist_table_")
-    return runs_dir() / name
+    return default_output(name)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -434,9 +430,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--checkpoint-every", type=int, default=None)
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint if there is one")
     p.add_argument("--results", default=None,
-                   help="results JSON (default ~/rnncourse-runs/pixel_mnist_{gpu,cpu}.json or $RNNCOURSE_RUNS; "
-                        "results/ only when named here)")
+                   help="results JSON (default $RNNCOURSE_RUNS/pixel_mnist_{gpu,cpu}.json, else "
+                        "runs/pixel_mnist_{gpu,cpu}.json in the current folder; results/ only when named here)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--smoke", action="store_true",
+                   help="a tiny run, seconds: digits on the CPU, 2 steps, 8 units, 64 training and 32 test images; "
+                        "--all and --gpu-table: 2 configurations, 2 learning rates; checkpoints next to the results")
     table = p.add_argument_group("the paper's table in one command (--gpu-table; see rnncourse.experiments.pixel_table)")
     table.add_argument("--gpu-table", action="store_true",
                        help="train --models x --tasks side by side in lockstep within one --max-minutes budget "
@@ -449,8 +448,28 @@ def parse_args(argv=None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def apply_smoke(args: argparse.Namespace) -> argparse.Namespace:
+    """Shrink ``args`` in place to a run of seconds (``--smoke``): digits, CPU, 2 steps, tiny model and data.
+
+    Checkpoints go next to the default results (``default_output("checkpoints")``) unless
+    ``--checkpoint``/``--checkpoint-dir`` name a place, so a smoke run writes nothing else.
+    """
+    args.dataset, args.device, args.data_dir = "digits", "cpu", None
+    args.steps, args.eval_every, args.checkpoint_every = 2, 2, 2
+    args.batch_size, args.hidden_size, args.eval_batch = 8, 8, 32
+    args.train_limit, args.test_limit = 64, 32
+    args.max_minutes, args.no_progress, args.threads = None, True, 1
+    args.models, args.tasks = args.models[:2], args.tasks[:1]
+    args.lrs, args.seeds, args.sweep_steps = args.lrs[:2], args.seeds[:1], 2
+    if not args.checkpoint and not args.checkpoint_dir:
+        args.checkpoint_dir = str(default_output("checkpoints"))
+    return args
+
+
 def main(argv=None) -> list[dict]:
     args = parse_args(argv)
+    if args.smoke:
+        apply_smoke(args)
     if args.gpu_table:
         from rnncourse.experiments.pixel_table import run_table
 

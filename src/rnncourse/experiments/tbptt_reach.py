@@ -8,8 +8,9 @@ on fresh sequences.  Two sweeps share the delays and seeds:
 * fixed window k = 8, shifts s in {2, 4, 8};
 * fixed shift s = 2, windows k in {3, 5, 8}.
 
-    python -m rnncourse.experiments.tbptt_reach --out results/tbptt_reach.json   # the committed results
-    python -m rnncourse.experiments.tbptt_reach --delays 1 2 --seeds 0 --passes 1 --out /tmp/tiny.json
+    python -m rnncourse.experiments.tbptt_reach            # writes runs/tbptt_reach.json (or $RNNCOURSE_RUNS/...)
+    python -m rnncourse.experiments.tbptt_reach --smoke    # a tiny run, seconds
+    python -m rnncourse.experiments.tbptt_reach --out results/tbptt_reach.json   # remakes the committed results
 """
 from __future__ import annotations
 
@@ -26,9 +27,9 @@ from threadpoolctl import threadpool_limits
 
 from rnncourse import bptt
 from rnncourse.charlm import Adagrad
+from rnncourse.experiments import default_out
 from rnncourse.tbptt import accuracy, delay_task, train_tbptt
 
-DEFAULT_RESULTS = Path.home() / "rnncourse-results" / "tbptt_reach.json"   # results/tbptt_reach.json only with --out
 FIXED_WINDOW = [(8, 2), (8, 4), (8, 8)]
 FIXED_SHIFT = [(3, 2), (5, 2), (8, 2)]
 
@@ -52,8 +53,13 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--delays", type=int, nargs="+", default=list(range(2, 10)))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--passes", type=int, default=12, help="passes over a fresh (16 x 400) stream")
-    parser.add_argument("--out", type=Path, default=DEFAULT_RESULTS)
+    parser.add_argument("--out", type=Path, default=default_out("tbptt_reach"),
+                        help="results file (default: $RNNCOURSE_RUNS/tbptt_reach.json, else "
+                             "runs/tbptt_reach.json in the current folder)")
+    parser.add_argument("--smoke", action="store_true", help="a tiny run: delays 1 and 2, seed 0, 1 pass")
     args = parser.parse_args(argv)
+    if args.smoke:
+        args.delays, args.seeds, args.passes = [1, 2], args.seeds[:1], 1
     threadpool_limits(1)
     started = time.perf_counter()
     runs = []
