@@ -35,6 +35,7 @@ ANSWERS_ENV = "RNNCOURSE_ANSWERS_DIR"
 CHECKS = ("check_array", "check_scalar", "check_equal", "check_shape", "check_mse")
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _seen: dict[str, object] = {}
+_order: list[str] = []  # keys in the order they were recorded: messages follow the cell's order
 
 
 def grading() -> bool:
@@ -107,7 +108,7 @@ def array_problem(got, expected, rtol: float, atol: float, check_dtype: bool) ->
         first = tuple(int(i) for i in bad[0])
         err = float(np.max(np.abs(got.astype(np.float64) - expected.astype(np.float64))))
         return (f"{len(bad)} of {expected.size} entries are wrong; first at index {first}: "
-                f"got {got[first]!r}, expected {expected[first]!r} (largest error {err:.3g})")
+                f"got {got[first].item()!r}, expected {expected[first].item()!r} (largest error {err:.3g})")
     return None
 
 
@@ -155,7 +156,8 @@ def _record(key: str, value, meta: dict, target=None) -> None:
     if not folder:
         return
     stem = os.path.join(folder, key.replace("/", "__"))
-    meta = {"key": key, **meta}
+    _order.append(key)
+    meta = {"key": key, "order": len(_order), **meta}
     with open(stem + ".npy", "wb") as handle:
         np.save(handle, value, allow_pickle=False)
     if target is not None:
@@ -201,7 +203,10 @@ def check_array(key: str, got, expected, name: str, hint: str = "", rtol: float 
         problem = array_problem(as_numpy(got, name), as_numpy(want, name), rtol, atol, check_dtype)
         if problem:
             _fail(name, problem, hint)
-    _record_got(key, got, meta)
+    if _container(got) in ("numpy array", "torch tensor"):
+        _record_got(key, got, meta)
+    else:
+        _record(key, np.zeros(0), {**meta, "container": _container(got), "invalid": True})
 
 
 def check_scalar(key: str, got, expected, name: str, hint: str = "", rtol: float = 1e-7,

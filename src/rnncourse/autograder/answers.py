@@ -145,7 +145,7 @@ def verify_cell(grade_id: str, reference: dict[str, Answer], submitted: dict[str
 
 # What a hidden test may say about itself: words only (no digit, so no seed or size; no brackets,
 # dots or quotes, so no code).  Anything else is reported as "a hidden case".
-SAFE_CASE = re.compile(r"^[A-Za-z][A-Za-z ,;:'/+-]{0,119}$")
+SAFE_CASE = re.compile(r"^[A-Za-z][A-Za-z_ ,;:'/+-]{0,119}$")
 FAILURES = ("missing answer", "wrong type", "wrong shape", "wrong dtype", "wrong values", "NaN or infinity",
             "error too large")
 HIDDEN_LINE = re.compile(r"^  (a hidden case|" + SAFE_CASE.pattern[1:-1] + r"): (" + "|".join(FAILURES) + r")$")
@@ -231,24 +231,35 @@ def failure_lines(grade_id: str, reference: dict[str, Answer], submitted: dict[s
     only, each line matching ``HIDDEN_LINE`` (safe to show by construction).
     """
     lines: list[str] = []
-    shown = 0
-    for key in sorted(k for k in reference if k.startswith(grade_id + "/")):
+    failing = 0
+    keys = sorted((k for k in reference if k.startswith(grade_id + "/")),
+                  key=lambda k: (_order_of(reference[k]), k))
+    for key in keys:
         found = diagnose(reference[key], submitted.get(key))
         if found is None:
             continue
-        shown += 1
-        if shown > limit:
-            continue
         failure, detail = found
-        meta = reference[key].meta
         if hidden:
             line = f"  {hidden_case(reference[key])}: {failure}"
             if line not in lines:
-                lines.append(line)
+                failing += 1
+                if failing <= limit:
+                    lines.append(line)
             continue
+        failing += 1
+        if failing > limit:
+            continue
+        meta = reference[key].meta
         lines.append(f"  {meta.get('name') or key}: {detail}")
         if meta.get("hint"):
             lines.append(f"    Hint: {meta['hint']}")
-    if shown > limit and not hidden:
-        lines.append(f"  ... and {shown - limit} more")
+    if failing > limit and not hidden:
+        lines.append(f"  ... and {failing - limit} more")
     return lines
+
+
+def _order_of(answer: Answer) -> float:
+    try:
+        return float(answer.meta.get("order", float("inf")))
+    except (TypeError, ValueError):
+        return float("inf")
