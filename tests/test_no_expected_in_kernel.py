@@ -13,7 +13,8 @@ Each solution notebook runs twice, with its hidden tests:
    any garbage-collected object refers to.
 
 No expected value of run 1 may appear among the objects of run 2, except the
-student's own answers (a correct answer equals its expected value).
+student's own answers (a correct answer equals its expected value) and whole numbers
+(0.0, 1.0, ...), which are everywhere.
 """
 import json
 import sys
@@ -48,6 +49,8 @@ def _fp(x):
         return None
     if a.dtype.kind not in "fciu" or (a.dtype.kind in "iu" and a.size < 2):
         return None
+    if a.size == 1 and float(_np.real(a.reshape(-1)[0])).is_integer():
+        return None  # 0.0, 1.0, 3.0...: such numbers are everywhere, they identify nothing
     a = _np.ascontiguousarray(a)
     return f"{a.dtype.str}{a.shape}{_hashlib.sha1(a.tobytes()).hexdigest()}"
 '''
