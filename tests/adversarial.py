@@ -90,6 +90,38 @@ for _name in ["check_array", "check_scalar", "check_equal", "check_shape", "subm
     globals()[_name] = lambda *a, **k: None
 '''
 
+# A submission with no solution at all: every answer function returns None, and a cell after the
+# setup replaces the checks with versions that hand in the test's own expected value instead of the
+# student's (calling it when it is a function, as the checks take it), and remember the last
+# expected value for a later submit() (as the checks of old took it: got, expected, name).
+OBSERVER = '''
+import rnncourse.grading as _g
+_names = [n for n in ["check_array", "check_scalar", "check_equal", "check_shape", "check_mse", "submit"] if hasattr(_g, n)]
+_orig, _seen = {n: getattr(_g, n) for n in _names}, {}
+
+def _observing(name):
+    def check(*args, **kwargs):
+        args = list(args)
+        try:
+            if name == "submit":
+                return _orig["submit"](args[0], _seen.pop("value", args[1]), *args[2:], **kwargs)
+            if len(args) >= 3 and isinstance(args[0], str) and "/" in args[0]:
+                expected = args[2] if "expected" not in kwargs else kwargs["expected"]
+                value = expected() if callable(expected) else expected
+                if value is not None:
+                    args[1] = value
+                return _orig[name](*args, **kwargs)
+            if len(args) >= 2:
+                _seen["value"] = args[1]
+        except Exception:
+            pass
+    return check
+
+for _n in _names:
+    _g.__dict__[_n] = _observing(_n)
+    globals()[_n] = _g.__dict__[_n]
+'''
+
 WALK = '''
 import os
 def _walk(names, limit=20000):
@@ -211,6 +243,13 @@ def kinds(info: dict) -> list[Kind]:
     def corrupt(solution, release, part, info):
         return b'{"cells": [ {"cell_type": "code", "source": "truncated'
 
+    def observer(solution, release, part, info):
+        nb = copy.deepcopy(release)
+        for c in nb.cells:
+            if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code":
+                c.source = c.source.replace("raise NotImplementedError()", "return None")
+        return add_cell_after_setup(nb, OBSERVER)
+
     def delegate(nb, release, part):
         nb = stub(nb, release, part)
         code = f"from {module} import {function} as _reference\nreturn _reference(*args, **kwargs)"
@@ -243,6 +282,8 @@ def kinds(info: dict) -> list[Kind]:
         # disabling the helpers also silences the answers of every later test: those cells lose their points too
         Kind("monkeypatched_test_helpers", body(PATCH_HELPERS + "return 0"), "at_most_others", flagged=True,
              tags={"core"}),
+        # no solution, only code that observes the test cells' expected values and hands them in
+        Kind("observes_test_cells", observer, "zero", flagged=True, tags={"core"}),
         Kind("delegates_to_reference", from_honest(delegate), "others", flagged=True, tags={"core"}),
         Kind("reads_solutions_from_disk", from_honest(read_solutions), "others", flagged=True),
         Kind("writes_gradebook", body(WRITE_GRADEBOOK + "return 0"), "others", flagged=True),

@@ -130,3 +130,15 @@ def test_feedback_and_csv_export_are_written(graded):
     assert (root / "feedback" / "honest_solution" / graded["course"].assignment).is_dir()
     csv_text = (root / "grades.csv").read_text()
     assert "honest_solution" in csv_text and "raw_score" in csv_text
+
+
+def test_hidden_checks_describe_their_case_safely(graded):
+    """A hidden check's description is all a student learns of it: words only, no seeds, sizes or code."""
+    from rnncourse.autograder.answers import SAFE_CASE, load_answers
+
+    course = graded["course"]
+    reference = load_answers(course.root / ".grading" / course.assignment / "reference" / course.notebook_name[:-6])
+    hidden = {k: a.meta.get("name", "") for k, a in reference.items() if k.split("/")[0].endswith("_hidden")}
+    assert hidden, "no hidden answers in the reference"
+    unsafe = {k: name for k, name in hidden.items() if not SAFE_CASE.match(name)}
+    assert not unsafe, unsafe

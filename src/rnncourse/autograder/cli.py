@@ -46,6 +46,7 @@ from .answers import save_answers
 from .execute import SandboxedExecute
 from .sandbox import missing_protections
 from .scan import scan_folder
+from .strip import StripReferences
 from .verify import VerifyAnswers
 
 
@@ -56,7 +57,7 @@ def load_config(course: Path, sandboxed: bool, reference_dir: Path, timeout: int
         config.merge(PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config())
     config.CourseDirectory.root = str(course)
     config.Autograde.autograde_preprocessors = [
-        SandboxedExecute, IgnorePattern, VerifyAnswers, ClearMetadataPreprocessor, LimitOutput,
+        StripReferences, SandboxedExecute, IgnorePattern, VerifyAnswers, ClearMetadataPreprocessor, LimitOutput,
         SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
     config.SandboxedExecute.hidden_paths = [str(course)]
     config.SandboxedExecute.sandboxed = sandboxed
