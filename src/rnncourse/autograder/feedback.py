@@ -28,6 +28,7 @@ from __future__ import annotations
 import builtins
 import html
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -40,6 +41,7 @@ from .repair import read_notebook, repair
 from .verify import VerifyAnswers
 
 HIDDEN_MARK = "BEGIN HIDDEN TESTS"
+NO_ANSWER = "no answer was recorded"
 GRADER_FIRST_LINE = "AnswerCheckFailed: the grader recomputed"
 # Exception class names that may be shown: the builtin ones and the grader's own. A class the
 # student defined could carry anything in its name, so it is shown only as "an exception".
@@ -112,8 +114,47 @@ def _text(text: str) -> NotebookNode:
     return nbformat.v4.new_output("stream", name="stdout", text=text)
 
 
-def _result_text(gid: str, grade: dict | None, hidden: bool, record: dict) -> str:
-    kind = "hidden test" if hidden else "test"
+PROBLEMS = [("no answer", NO_ANSWER), ("shape", "the answer has the wrong shape"),
+            ("NaN", "NaN or infinity where a finite value was expected"),
+            ("differ", "values differ from the expected answer"), ("instead of", "the answer has the wrong type"),
+            ("mean squared error", "the predictions' error is above the limit"),
+            ("finite", "predictions must be finite numbers")]
+
+
+def _plain(problem: str) -> str:
+    """The kind of problem the answer check found, without the numbers in its message.
+
+    Shapes, dtypes and errors of a submitted value are the student's to choose: code that
+    saw a hidden test's inputs could encode them there."""
+    return next((text for word, text in PROBLEMS if word in problem), "the answer does not match")
+
+
+def _public_cases(lines: list[str]) -> list[str]:
+    out = []
+    for line in lines:
+        key, _, problem = line.partition(": ")
+        out.append(f"{key}: {_plain(problem)}")
+    return out
+
+
+def _hidden_cases(lines: list[str]) -> list[str]:
+    """The answer check's lines for a hidden test, each case named only by words.
+
+    A line reads ``<grade_id>/<case>: <problem>``. A case name made of letters and
+    underscores ("longer_sequence_relu") says what kind of case failed; one with
+    digits could spell out hidden inputs ("I65_H128"), so it becomes "hidden case N".
+    """
+    out = []
+    for number, line in enumerate(lines, 1):
+        key, _, problem = line.partition(": ")
+        case = key.split("/", 1)[-1]
+        label = case.replace("_", " ") if re.fullmatch(r"[A-Za-z_]{1,60}", case) else f"hidden case {number}"
+        out.append(f"{label}: {_plain(problem)}")
+    return out
+
+
+def _result_text(gid: str, grade: dict | None, hidden: bool, record: dict, kind: str = "") -> str:
+    kind = kind or ("hidden test" if hidden else "test")
     if grade is None:
         return f"{kind} {gid}: not graded\n"
     points = f"{grade['score']:g} / {grade['max_score']:g} points"
@@ -122,17 +163,20 @@ def _result_text(gid: str, grade: dict | None, hidden: bool, record: dict) -> st
     passed = grade["score"] >= grade["max_score"] > 0 or (grade["max_score"] == 0 and not record.get("raised"))
     lines = [f"{kind} {gid}: {'passed' if passed else 'failed'}, {points}"]
     grader = record.get("grader", [])
+    raised = [name for name in record.get("raised", []) if name != "AnswerCheckFailed"]
+    grader = _hidden_cases(grader) if hidden else _public_cases(grader)
+    if hidden:
+        if raised and all(line.endswith(NO_ANSWER) for line in grader):
+            grader = []  # the exception says it: no answers because the code raised
     if grader:
         lines.append("The grader checked your answers outside your notebook:")
         lines += [f"  {line}" for line in grader]
-    raised = [name for name in record.get("raised", []) if name != "AnswerCheckFailed"]
     if not passed and raised:
         name = raised[0]
-        article = "" if name == "an exception" else ""
         if name == "KeyboardInterrupt":
             lines.append("your code ran past the time limit" + (" on a hidden case" if hidden else ""))
         elif hidden:
-            lines.append(f"your code raised {article}{name} on a hidden case")
+            lines.append(f"your code raised {name} on a hidden case")
         elif not grader:
             lines.append(f"this test raised {name}: run it in your notebook to see the message")
     return "\n".join(lines) + "\n"
@@ -170,11 +214,10 @@ def scrub(autograded: NotebookNode, submitted: NotebookNode | None, release: Not
                 new["attachments"] = mine["attachments"]
             hidden = False
         new["metadata"] = NotebookNode()
-        new.pop("id", None)
         cells.append(new)
         if gid and meta.get("grade"):
             grade = grades.get(gid)
-            text = _result_text(gid, grade, hidden, records.get(gid, {}))
+            text = _result_text(gid, grade, hidden, records.get(gid, {}), "" if _is_test(cell) else "answer")
             summary.append((gid, grade, hidden, text.splitlines()[0]))
             if new.cell_type == "code" and _is_test(cell):
                 new["outputs"] = [_text(text)]

@@ -187,5 +187,6 @@ def configure(config, course: Path, workdir: Path) -> None:
     release = config.CourseDirectory.get("release_directory", "release")
     config.RepairSubmission.release_template = str(Path(course) / release / "{assignment}" / "{notebook}.ipynb")
     config.RepairSubmission.notes_dir = str(Path(workdir) / "repairs")
-    steps = list(config.Autograde.get("sanitize_preprocessors", Autograde.sanitize_preprocessors.default_value))
+    steps = config.Autograde.get("sanitize_preprocessors") or Autograde.class_traits()[
+        "sanitize_preprocessors"].make_dynamic_default()
     config.Autograde.sanitize_preprocessors = [RepairSubmission] + [s for s in steps if s is not RepairSubmission]
