@@ -105,7 +105,8 @@ def test_a_notebook_of_another_major_version_is_refused_with_the_reason():
 def test_messy_notebooks_score_what_their_answers_deserve_and_disk_bombs_are_stopped(tmp_path):
     name = "ch01_rnn_basics"
     info = ASSIGNMENTS[name]
-    course = Course(tmp_path / "course", name, timeout=info["timeout"])
+    timeout = 60  # a busy machine can take 10 s to import torch: this test is about repair, not speed
+    course = Course(tmp_path / "course", name, timeout=timeout)
     solution, rel = course.solution(), course.release()
     part = info["independent_part"]
     course.submit("honest", honest(solution, rel))
@@ -118,7 +119,7 @@ def test_messy_notebooks_score_what_their_answers_deserve_and_disk_bombs_are_sto
             course.submit(kind.name, made)
     before = set(glob.glob(f"{tempfile.gettempdir()}/rnncourse-kernel-*"))
     result = subprocess.run([sys.executable, "-m", "rnncourse.autograder", "grade", name, "--timeout",
-                             str(info["timeout"])], cwd=course.root, env=nbgrader_env(), capture_output=True,
+                             str(timeout)], cwd=course.root, env=nbgrader_env(), capture_output=True,
                             text=True, timeout=1500)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     rows = {r["student"]: r for r in json.loads((course.root / "reports" / f"{name}.json").read_text())}

@@ -204,8 +204,8 @@ def grade(args) -> int:
         repairs = repair.take_notes(workdir / "repairs", student)
         pending, pending_parts = feedback.pending_points(db_url, args.assignment, student)
         rows.append({"student": student, "score": score, "max_score": max_score, "pending": pending,
-                     "seconds": round(seconds, 1), "needs_review": bool(flags) or pending > 0, "flags": " | ".join(flags),
-                     "repairs": " | ".join(repairs)})
+                     "seconds": round(seconds, 1), "needs_review": bool(flags) or pending > 0,
+                     "flags": " | ".join(flags), "repairs": " | ".join(repairs)})
         print(f"{student:24s} {score:6.1f} / {max_score:<6.1f} {seconds:6.1f} s"
               + (f"   pending {pending:g} ({', '.join(pending_parts)})" if pending else "")
               + (f"   REVIEW: {len(flags)} flag(s)" if flags else ""))

@@ -76,9 +76,9 @@ def _choose(nb, indices: list[int], release_cell, release_gids: list[str]) -> in
     def score(i):
         cell = nb.cells[i]
         before, after = _neighbours(gids, i, gid)
-        return ((before == want_before) + (after == want_after)
-                + 2 * (cell.get("source", "") == release_cell.source) + (cell.get("cell_type") == release_cell.cell_type),
-                i)
+        same_type = cell.get("cell_type") == release_cell.cell_type
+        same_source = cell.get("source", "") == release_cell.source
+        return (before == want_before) + (after == want_after) + 2 * same_source + same_type, i
     return max(indices, key=score)
 
 
