@@ -131,7 +131,8 @@ def test_messy_notebooks_score_what_their_answers_deserve_and_disk_bombs_are_sto
         row = rows[kind.name]
         if "messy" in kind.tags:
             assert row["score"] == total, (kind.name, row)
-            assert row["repairs"], f"{kind.name}: no repair recorded"
+            # nbformat itself fills missing ids when it reads a 4.5 notebook: nothing left to repair
+            assert row["repairs"] or kind.name == "missing_cell_ids", f"{kind.name}: no repair recorded"
             assert "grading failed" not in row["flags"], row["flags"]
     # the disk bomb: its part fails, the others score, nothing of it stays on the host
     assert rows["fills_the_disk"]["score"] == total - part_points(solution, part)

@@ -186,10 +186,11 @@ def scrub(autograded: NotebookNode, submitted: NotebookNode | None, release: Not
           grades: dict[str, dict], records: dict[str, dict]) -> NotebookNode:
     """The feedback notebook: submitted cells and outputs, released sources, grader-written results."""
     released = {_gid(c): c for c in release.cells if _gid(c)}
-    own = {}
+    own, by_source = {}, {}
     if submitted is not None:
         for cell in submitted.cells:
             own.setdefault(cell.get("id"), cell)
+            by_source.setdefault(cell.get("source", ""), cell)  # where ids were made up on reading
     cells = []
     summary = []
     for cell in autograded.cells:
@@ -197,6 +198,8 @@ def scrub(autograded: NotebookNode, submitted: NotebookNode | None, release: Not
         meta = cell.get("metadata", {}).get("nbgrader", {}) if gid else {}
         original = released.get(gid)
         mine = own.get(cell.get("id"))
+        if mine is None or mine.get("source") != cell.get("source"):
+            mine = by_source.get(cell.get("source", ""))
         if original is not None and (meta.get("locked") or _is_test(cell)):
             new = nbformat.from_dict({k: v for k, v in original.items() if k not in ("outputs", "execution_count")})
             if new.cell_type == "code":
