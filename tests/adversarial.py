@@ -132,7 +132,7 @@ for _path in _walk({"gradebook.db"}) + ["../../../gradebook.db"]:
 '''
 
 
-STASH_MARK = "STASHED-BY-STUDENT-CODE"
+STASH_MARK = "STASHED-BY-STUDENT-CODE"  # printed by STASH; its source spells it in pieces
 
 # student code that, called by the tests, prints what they pass in, stashes it in a file and prints it again
 # later (a value printed during grading must never reach the student's feedback)
@@ -142,7 +142,7 @@ import functools as _functools
 def _stash(f):
     @_functools.wraps(f)
     def wrapper(*args, **kwargs):
-        line = "{mark} " + repr(args)[:300]
+        line = "-".join(["STASHED", "BY", "STUDENT", "CODE"]) + " " + repr(args)[:300]
         print(line)
         with open("stash.txt", "a") as handle:
             handle.write(line + "\\n")
@@ -330,7 +330,7 @@ def kinds(info: dict) -> list[Kind]:
         return nb
 
     def stash(nb, release, part):
-        cell(nb, part).source += STASH.replace("{mark}", STASH_MARK).replace("{name}", function_name(release, part))
+        cell(nb, part).source += STASH.replace("{name}", function_name(release, part))
         return nb
 
     wrong_name = Kind("wrong_file_name", from_honest(lambda nb, release, part: nb), "zero", flagged=True,
