@@ -212,6 +212,8 @@ def grade(args) -> int:
         if not args.no_feedback and result["success"]:
             # hook: feedback from a scrubbed copy (no hidden tests, no grading output), not nbgrader's
             feedback.write_feedback(course, coursedir, db_url, workdir / "results", args.assignment, student)
+        elif not args.no_feedback:
+            feedback.clear_feedback(coursedir, args.assignment, student)  # no stale feedback of an older run
 
     reports = course / "reports"
     reports.mkdir(exist_ok=True)

@@ -256,6 +256,13 @@ def render_html(nb: NotebookNode) -> str:
     return body
 
 
+def clear_feedback(coursedir, assignment: str, student: str) -> None:
+    """Remove ``feedback/<student>/<assignment>/`` (a submission that could not be graded gets none)."""
+    target = Path(coursedir.format_path(coursedir.feedback_directory, student, assignment))
+    if target.exists():
+        shutil.rmtree(target)
+
+
 def write_feedback(course: Path, coursedir, db_url: str, record_dir: Path, assignment: str, student: str) -> list[Path]:
     """Write ``feedback/<student>/<assignment>/<notebook>.html`` for every graded notebook; return the files.
 
@@ -266,9 +273,8 @@ def write_feedback(course: Path, coursedir, db_url: str, record_dir: Path, assig
         return Path(coursedir.format_path(step, student, assignment))
 
     release_dir = Path(coursedir.format_path(coursedir.release_directory, ".", assignment))
+    clear_feedback(coursedir, assignment, student)
     target = folder(coursedir.feedback_directory)
-    if target.exists():
-        shutil.rmtree(target)
     target.mkdir(parents=True)
     written = []
     for path in sorted(folder(coursedir.autograded_directory).glob("*.ipynb")):
