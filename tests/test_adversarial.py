@@ -48,6 +48,7 @@ def graded(request, tmp_path_factory):
         else:
             course.submit(kind.name, made, name=kind.file_name)
     first, output = grade(course)
+    first_csv = (course.root / "reports" / f"{name}.csv").read_text()
     if info["suite"] == "full":
         second = grade(course, "--no-feedback")[0]
     else:  # regrade an honest and a partly wrong submission
@@ -58,7 +59,8 @@ def graded(request, tmp_path_factory):
     expected = {k.name: {"full": total, "zero": 0, "others": others, "at_most_others": others}[k.expected]
                 for k in selected}
     exact = {k.name for k in selected if k.expected != "at_most_others"}
-    return dict(course=course, kinds=selected, alone=alone, first=first, second=second, expected=expected,
+    return dict(course=course, kinds=selected, alone=alone, first=first, first_csv=first_csv, second=second,
+                expected=expected,
                 exact=exact, output=output.stdout, total=total, part=part, all_points=all_points(solution))
 
 
@@ -142,3 +144,88 @@ def test_hidden_checks_describe_their_case_safely(graded):
     assert hidden, "no hidden answers in the reference"
     unsafe = {k: name for k, name in hidden.items() if not SAFE_CASE.match(name)}
     assert not unsafe, unsafe
+
+
+# --- feedback that shows no hidden test, pending manual parts, repairs, the disk bound ---
+
+HIDDEN = [("BEGIN HIDDEN TESTS", "END HIDDEN TESTS")]
+
+
+def feedback_folder(graded, student):
+    return graded["course"].root / "feedback" / student / graded["course"].assignment
+
+
+def autograded_text(graded, student):
+    import nbformat
+    from leaks import _normalize
+
+    folder = graded["course"].root / "autograded" / student / graded["course"].assignment
+    nb = nbformat.read(folder / graded["course"].notebook_name, as_version=4)
+    return _normalize("\n".join(c.source for c in nb.cells)), json.dumps(nb)
+
+
+def test_feedback_shows_no_line_of_a_hidden_test(graded):
+    from leaks import find_leaks, secret_lines
+
+    course = graded["course"]
+    name = course.notebook_name
+    secrets = secret_lines(course.root / "solutions" / course.assignment / name,
+                           course.root / "notebooks" / course.assignment / name, regions=HIDDEN)
+    assert secrets, "no hidden test lines to look for"
+    # positive control: the instructor's autograded notebook keeps every hidden test
+    sources, _ = autograded_text(graded, "honest_solution")
+    assert all(s in sources for s in secrets)
+    leaks = find_leaks(secrets, course.root / "feedback")
+    assert not leaks, f"hidden tests in feedback: {leaks}"
+    assert (feedback_folder(graded, "honest_solution") / name.replace(".ipynb", ".html")).is_file()
+
+
+def test_values_printed_by_student_code_during_grading_stay_out_of_feedback(graded):
+    from adversarial import STASH_MARK
+
+    _, raw = autograded_text(graded, "prints_test_inputs")
+    assert STASH_MARK in raw, "the stashing code did not run (positive control)"
+    assert graded["first"]["prints_test_inputs"]["score"] == graded["total"]
+    for path in (graded["course"].root / "feedback").rglob("*"):
+        if path.is_file():
+            assert STASH_MARK not in path.read_text(errors="ignore"), path
+
+
+def test_feedback_of_a_failed_hidden_test_names_only_the_test_and_the_kind_of_failure(graded):
+    from leaks import published_text
+
+    course, part = graded["course"], graded["part"]
+    html = feedback_folder(graded, "one_wrong_part") / course.notebook_name.replace(".ipynb", ".html")
+    text = published_text(html)
+    assert f"hidden test {part}_hidden: failed, 0 /" in text
+    assert "NotImplementedError on a hidden case" in text
+    assert f"test {part}_public: failed" in text
+    assert "Traceback" not in text and "most recent call last" not in text
+    # the public test is shown in full, as released
+    from harness import cell
+    from leaks import _normalize
+
+    public = _normalize(cell(course.release(), f"{part}_public").source.splitlines()[0])
+    assert public in text
+    start = text.index(f"hidden test {part}_hidden")
+    print(f"\n{course.assignment} feedback excerpt: {text[start:start + 160]}")
+
+
+def test_parts_graded_by_a_person_are_pending_not_zero(graded):
+    import csv
+
+    course = graded["course"]
+    manual = {m["grade_id"]: m.get("points", 0) for m in
+              (c.metadata["nbgrader"] for c in course.solution().cells if "nbgrader" in c.metadata)
+              if m.get("grade") and m.get("solution")}
+    row = graded["first"]["honest_solution"]
+    csv_row = next(r for r in csv.DictReader(graded["first_csv"].splitlines()) if r["student"] == "honest_solution")
+    assert row["pending"] == sum(manual.values()) == float(csv_row["pending"])
+    assert row["score"] == graded["total"]
+    if manual:
+        assert row["needs_review"] and csv_row["needs_review"] == "True"
+        text = (feedback_folder(graded, "honest_solution") / course.notebook_name.replace(".ipynb", ".html")
+                ).read_text()
+        for gid in manual:
+            assert f"pending (graded by a person)" in text and gid in text
+        assert f"{sum(manual.values()):g} points pending a person's grade" in text

@@ -12,8 +12,12 @@
 3. the pre-grading scan, which flags submissions for manual review;
 4. nbgrader's own ``autograde``, one student at a time, with the kernel in the
    sandbox and every test cell's answers checked outside the kernel;
-5. nbgrader's ``generate_feedback`` and ``export`` (CSV), and a report
-   ``reports/<assignment>.csv`` with scores and flags.
+5. feedback for each student that shows no hidden test (``feedback``), nbgrader's
+   ``export`` (CSV), and a report ``reports/<assignment>.csv`` (and ``.json``) with
+   scores, points pending a person's grade, flags and repairs.
+
+Before nbgrader grades a submission, ``repair`` fixes a copy of it (duplicated
+grade ids, changed cell types, missing cell ids, old format, other kernelspec).
 """
 from __future__ import annotations
 
@@ -42,6 +46,7 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Igno
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
+from . import feedback, repair
 from .answers import save_answers
 from .execute import SandboxedExecute
 from .sandbox import missing_protections
@@ -50,7 +55,8 @@ from .strip import StripReferences
 from .verify import VerifyAnswers
 
 
-def load_config(course: Path, sandboxed: bool, reference_dir: Path, timeout: int | None) -> Config:
+def load_config(course: Path, sandboxed: bool, reference_dir: Path, timeout: int | None,
+                disk_mib: int | None = None) -> Config:
     """The course's nbgrader_config.py plus the safe grading pipeline."""
     config = Config()
     if (course / "nbgrader_config.py").exists():
@@ -71,6 +77,11 @@ def load_config(course: Path, sandboxed: bool, reference_dir: Path, timeout: int
     config.OverwriteCells.add_missing_cells = True
     config.IgnorePattern.enabled = True
     config.IgnorePattern.pattern = r"[\s\S]*"
+    if disk_mib:
+        config.SandboxedExecute.disk_bytes = disk_mib * 2**20
+    # hooks: repair each submission's copy before grading; record trusted test results for feedback
+    repair.configure(config, course, Path(reference_dir).parent)
+    feedback.configure(config, Path(reference_dir).parent)
     return config
 
 
@@ -171,12 +182,13 @@ def grade(args) -> int:
     except BlockingIOError:
         print(f"another grading run holds {workdir / 'lock'}: the gradebook allows one writer", file=sys.stderr)
         return 3
-    config = load_config(course, sandboxed, workdir / "reference", args.timeout)
+    config = load_config(course, sandboxed, workdir / "reference", args.timeout, args.disk_mib)
     coursedir = CourseDirectory(config=config)
     reference_answers(course, coursedir, args.assignment, config)
 
     release = Path(coursedir.format_path(coursedir.release_directory, ".", args.assignment))
     api = NbGraderAPI(coursedir=coursedir, config=config)
+    db_url = config.CourseDirectory.db_url or f"sqlite:///{course / 'gradebook.db'}"
     rows = []
     for student in students(coursedir, args.assignment, args.student):
         folder = Path(coursedir.format_path(coursedir.submitted_directory, student, args.assignment))
@@ -189,18 +201,26 @@ def grade(args) -> int:
             reason = (result.get("error") or result.get("log") or "").strip().splitlines()
             flags.append("grading failed, scored 0 pending review: " + (reason[-1] if reason else "unknown error"))
         score, max_score = score_of(course, config, args.assignment, student)
-        rows.append({"student": student, "score": score, "max_score": max_score, "seconds": round(seconds, 1),
-                     "needs_review": bool(flags), "flags": " | ".join(flags)})
+        # hooks: what repair changed, and points that wait for a person (never reported as 0)
+        repairs = repair.take_notes(workdir / "repairs", student)
+        pending, pending_parts = feedback.pending_points(db_url, args.assignment, student)
+        rows.append({"student": student, "score": score, "max_score": max_score, "pending": pending,
+                     "seconds": round(seconds, 1), "needs_review": bool(flags) or pending > 0,
+                     "flags": " | ".join(flags), "repairs": " | ".join(repairs)})
         print(f"{student:24s} {score:6.1f} / {max_score:<6.1f} {seconds:6.1f} s"
+              + (f"   pending {pending:g} ({', '.join(pending_parts)})" if pending else "")
               + (f"   REVIEW: {len(flags)} flag(s)" if flags else ""))
         if not args.no_feedback and result["success"]:
-            api.generate_feedback(args.assignment, student, force=True)
+            # hook: feedback from a scrubbed copy (no hidden tests, no grading output), not nbgrader's
+            feedback.write_feedback(course, coursedir, db_url, workdir / "results", args.assignment, student)
+        elif not args.no_feedback:
+            feedback.clear_feedback(coursedir, args.assignment, student)  # no stale feedback of an older run
 
     reports = course / "reports"
     reports.mkdir(exist_ok=True)
     with open(reports / f"{args.assignment}.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["student", "score", "max_score", "seconds", "needs_review",
-                                                    "flags"])
+        writer = csv.DictWriter(handle, fieldnames=["student", "score", "max_score", "pending", "seconds",
+                                                    "needs_review", "flags", "repairs"])
         writer.writeheader()
         writer.writerows(rows)
     (reports / f"{args.assignment}.json").write_text(json.dumps(rows, indent=1))
@@ -243,7 +263,9 @@ def main(argv=None) -> int:
         p.set_defaults(func=func)
         if name == "grade":
             p.add_argument("--timeout", type=int, default=None, help="seconds per cell (default: the config's)")
-            p.add_argument("--no-feedback", action="store_true", help="skip generate_feedback")
+            p.add_argument("--no-feedback", action="store_true", help="skip the students' feedback")
+            p.add_argument("--disk-mib", type=int, default=None,
+                           help="MiB of each writable folder of a kernel (default: 256, or the config's)")
             p.add_argument("--allow-unsandboxed", action="store_true",
                            help="grade even where the sandbox cannot run (says what is missing)")
     args = parser.parse_args(argv)
