@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 # nbgrader calls alembic and jupyter from PATH: put the environment first.
 RUN    := PATH="$(BIN):$$PATH"
 
-.PHONY: book test release colab grade venv sandbox clean
+.PHONY: book test release colab grade venv sandbox postgres clean
 
 venv: $(STAMP)
 
@@ -19,6 +19,15 @@ sandbox:
 	  (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q bubblewrap >/dev/null 2>&1)); } || \
 	  echo "WARNING: bubblewrap (bwrap) is missing and could not be installed: safe grading will refuse to run"
 
+# The grading tests run the gradebook on a real PostgreSQL server (Debian package 'postgresql'; the
+# tests start their own server with initdb/pg_ctl): install it when we can.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  export DEBIAN_FRONTEND=noninteractive && (apt-get install -y -q postgresql >/dev/null 2>&1 || \
+	  (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q postgresql >/dev/null 2>&1)); } || \
+	  echo "WARNING: PostgreSQL (initdb, pg_ctl) is missing and could not be installed: its grading test will fail"
+
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -r requirements.txt
@@ -28,7 +37,7 @@ $(STAMP): requirements.txt pyproject.toml
 book: $(STAMP)
 	$(RUN) $(BIN)/jupyter-book build . -W --keep-going
 
-test: $(STAMP) sandbox
+test: $(STAMP) sandbox postgres
 	$(RUN) $(BIN)/python -m pytest
 
 # Regenerate the student notebooks in notebooks/ from solutions/ (all, or A=<assignment>).

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -130,6 +131,7 @@ class Writer:
 
     def record(self, task: Task, result: Result, digest: str, flags: list[str], keep_state: bool = True) -> dict:
         student = task.student
+        start = time.perf_counter()
         for name in task.notebooks:
             HANDOFF[(student, name)] = result.error or (task.digests[name], result.notebooks.get(name, ""))
             if not result.error and name not in result.notebooks:
@@ -156,7 +158,9 @@ class Writer:
                                       "feedback": wrote_feedback,
                                       "worker": f"{result.host}:{result.pid}",
                                       "worker_peak_mb": result.worker_peak_mb,
-                                      "kernel_peak_mb": result.kernel_peak_mb})
+                                      "kernel_peak_mb": result.kernel_peak_mb,
+                                      "execute_seconds": result.seconds,
+                                      "write_seconds": round(time.perf_counter() - start, 3)})
         else:
             self.state.forget(student)
         self.rows[student] = row
