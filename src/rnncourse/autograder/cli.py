@@ -61,8 +61,8 @@ from .sandbox import missing_protections
 from .scan import scan_folder
 from .verify import VerifyAnswers
 from .worker import worker_settings
-from .writer import (WRITER_PREPROCESSORS, GradingState, Writer, db_url_of, is_in_gradebook, score_of,  # noqa: F401
-                     zero_submission)
+from .writer import WRITER_PREPROCESSORS, GradingState, Writer, db_url_of, students_in_gradebook
+from .writer import score_of, zero_submission  # noqa: F401 (kept importable from here)
 
 
 def load_config(course: Path, sandboxed: bool, reference_dir: Path, timeout: int | None) -> Config:
@@ -173,11 +173,12 @@ def own_scratch() -> Path:
 def select(args, coursedir: CourseDirectory, state: GradingState, salt: str, course: Path, config):
     """Step 5: (student, digest) still to grade, and the records of those already graded (resume)."""
     todo, done = [], {}
+    in_gradebook = students_in_gradebook(course, config, args.assignment)
     for student in students(coursedir, args.assignment, args.student):
         folder = Path(coursedir.format_path(coursedir.submitted_directory, student, args.assignment))
         digest = submission_digest(folder, coursedir.ignore, salt)
         record = None if args.force else state.load(student)
-        if record and record.get("digest") == digest and is_in_gradebook(course, config, args.assignment, student):
+        if record and record.get("digest") == digest and student in in_gradebook:
             done[student] = record
         else:
             todo.append((student, digest))

@@ -77,13 +77,13 @@ def score_of(course: Path, config, assignment: str, student: str) -> tuple[float
         return submission.score, submission.max_score
 
 
-def is_in_gradebook(course: Path, config, assignment: str, student: str) -> bool:
+def students_in_gradebook(course: Path, config, assignment: str) -> set[str]:
+    """The students with a submission of ``assignment`` in the gradebook (one query)."""
     with Gradebook(db_url_of(course, config)) as gb:
         try:
-            gb.find_submission(assignment, student)
-            return True
+            return {s.student.id for s in gb.find_assignment(assignment).submissions}
         except MissingEntry:
-            return False
+            return set()
 
 
 class GradingState:
