@@ -149,7 +149,7 @@ class Writer:
         score, max_score = score_of(self.course, self.config, self.assignment, student)
         row = {"student": student, "score": score, "max_score": max_score, "seconds": round(result.seconds, 1),
                "needs_review": bool(flags), "flags": " | ".join(flags)}
-        wrote_feedback = False
+        wrote_feedback, autograded = False, time.perf_counter()
         if self.feedback and outcome["success"]:
             self.api.generate_feedback(self.assignment, student, force=True)
             wrote_feedback = True
@@ -160,7 +160,8 @@ class Writer:
                                       "worker_peak_mb": result.worker_peak_mb,
                                       "kernel_peak_mb": result.kernel_peak_mb,
                                       "execute_seconds": result.seconds,
-                                      "write_seconds": round(time.perf_counter() - start, 3)})
+                                      "write_seconds": round(time.perf_counter() - start, 3),
+                                      "feedback_seconds": round(time.perf_counter() - autograded, 3)})
         else:
             self.state.forget(student)
         self.rows[student] = row
