@@ -96,7 +96,8 @@ def scale(args) -> dict:
         for db in args.dbs:
             server = PostgresServer().__enter__() if db == "postgres" else None
             try:
-                extra = f'c.CourseDirectory.db_url = "{server.url}"' if server else ""
+                extra = f'c.CourseDirectory.db_url = "{server.url}"\nc.CourseDirectory.course_id = "rnncourse"' \
+                    if server else ""
                 course = Course(Path(tmp) / db, CHAPTERS[0], timeout=args.timeout, extra_config=extra)
                 url = server.url if server else f"sqlite:///{course.root / 'gradebook.db'}"
                 for chapter in CHAPTERS[1:]:
