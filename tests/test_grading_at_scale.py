@@ -185,7 +185,8 @@ def scores_of(url, assignment):
         return {s.student.id: s.score for s in gb.find_assignment(assignment).submissions}
 
 
-def test_postgresql_gradebook_gets_the_same_scores_as_sqlite_with_two_assignments_at_once(tmp_path):
+def test_postgresql_gradebook_gets_the_same_scores_as_sqlite_with_two_assignments_at_once(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("pg")   # short paths: the kernels' sockets live under TMPDIR
     second = "ch04_vanishing_gradients"
     names = ["honest_solution", "one_wrong_part"]
     with PostgresServer() as pg:

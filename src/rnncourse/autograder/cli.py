@@ -163,6 +163,9 @@ def own_scratch() -> Path:
     exceed 107 bytes. It is removed when the run ends.
     """
     multiprocessing.util.get_temp_dir()   # the pools' own folder stays outside: multiprocessing removes it last
+    if len(tempfile.gettempdir()) > 48:
+        raise SystemExit(f"TMPDIR {tempfile.gettempdir()} is too long for the kernels' sockets: "
+                         "expected a folder of at most 48 characters, such as /tmp")
     scratch = Path(tempfile.mkdtemp(prefix="rg-"))
     scratch.chmod(0o711)
     os.environ["TMPDIR"] = str(scratch)   # local worker processes inherit it
