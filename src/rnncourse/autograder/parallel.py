@@ -45,7 +45,10 @@ class Pool:
         self.generation += 1
 
     def close(self) -> None:
-        self.executor.shutdown(wait=True, cancel_futures=True)
+        if isinstance(self.executor, ProcessPoolExecutor):
+            self.executor.shutdown(wait=True, cancel_futures=True)
+        else:   # Dask's ClientExecutor.shutdown takes no cancel_futures
+            self.executor.shutdown(wait=True)
         if self.closer:
             self.closer()
 
