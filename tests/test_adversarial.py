@@ -18,10 +18,19 @@ from harness import Course, all_points, nbgrader_env, part_points, total_points
 pytestmark = pytest.mark.slow
 
 
+def run_tmpdir(course):
+    """The TMPDIR of the grading runs of ``course``: theirs alone, so that a check can look there."""
+    tmp = course.root.parent / f"tmp-{course.root.name}"
+    tmp.mkdir(exist_ok=True)
+    return tmp
+
+
 def grade(course, *extra):
+    # --force: every run grades again (a plain run would skip submissions graded before and unchanged)
     cmd = [sys.executable, "-m", "rnncourse.autograder", "grade", course.assignment,
-           "--timeout", str(ASSIGNMENTS[course.assignment]["timeout"]), *extra]
-    result = subprocess.run(cmd, cwd=course.root, env=nbgrader_env(), capture_output=True, text=True, timeout=3000)
+           "--timeout", str(ASSIGNMENTS[course.assignment]["timeout"]), "--force", *extra]
+    result = subprocess.run(cmd, cwd=course.root, env={**nbgrader_env(), "TMPDIR": str(run_tmpdir(course))},
+                            capture_output=True, text=True, timeout=3000)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     report = json.loads((course.root / "reports" / f"{course.assignment}.json").read_text())
     return {row["student"]: row for row in report}, result
@@ -121,10 +130,9 @@ def test_suspicious_submissions_are_flagged_and_honest_ones_are_not(graded):
 
 
 def test_grading_leaves_no_kernel_scratch_folders(graded):
-    import glob
-    import tempfile
-
-    assert not glob.glob(f"{tempfile.gettempdir()}/rnncourse-kernel-*")
+    course = graded["course"]
+    assert not list(run_tmpdir(course).iterdir()), "the grading runs left files in their TMPDIR"
+    assert not list(course.root.rglob("rnncourse-kernel-*"))
 
 
 def test_feedback_and_csv_export_are_written(graded):
