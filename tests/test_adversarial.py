@@ -208,6 +208,7 @@ def test_feedback_of_a_failed_hidden_test_names_only_the_test_and_the_kind_of_fa
     assert f"hidden test {part}_hidden: failed, 0 /" in text
     assert "NotImplementedError on a hidden case" in text
     assert f"test {part}_public: failed" in text
+    assert f"hidden test {part}_public" not in text, "a public test graded without its expected values is public"
     assert "Traceback" not in text and "most recent call last" not in text
     # the public test is shown in full, as released
     from harness import cell

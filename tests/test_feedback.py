@@ -95,3 +95,20 @@ def test_numbers_a_submission_chooses_never_reach_feedback():
     text = text_of(nb)
     assert "65" not in text.replace(cell(release, "param_count_public").source, "")
     assert "param_count_public/one_layer: the answer has the wrong shape" in text
+
+
+def test_a_public_test_graded_without_its_expected_values_is_still_shown_as_public():
+    """The grader strips the expected-value functions from test cells; that alone does not make a test hidden."""
+    from rnncourse.autograder.strip import strip_source
+
+    autograded, submitted, release = graded_copy()
+    stripped = [c for c in autograded.cells if c.metadata.get("nbgrader", {}).get("grade_id", "").endswith("_public")
+                and strip_source(c.source) != c.source]
+    assert stripped, "no public test with an expected-value function in chapter 1 (positive control)"
+    for c in stripped:
+        c.source = strip_source(c.source)
+    gids = {c.metadata["nbgrader"]["grade_id"] for c in stripped}
+    text = text_of(scrub(autograded, submitted, release, grades(gids), {}))
+    for gid in gids:
+        assert f"test {gid}: failed" in text and f"hidden test {gid}" not in text
+    assert "hidden test param_count_hidden: passed" in text

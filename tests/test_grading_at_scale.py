@@ -103,6 +103,16 @@ def test_one_worker_gives_every_submission_the_score_it_deserves(course):
     scores = {row["student"]: row["score"] for row in course["sequential"]["rows"]}
     assert scores == course["expected"], course["output"]
     assert len(course["sequential"]["feedback"]) == len(KINDS) - 1   # the dead kernel gets no feedback
+    # the resumable state holds what the writer needs to rebuild a row and the feedback
+    c = course["course"]
+    state = json.loads((c.root / ".grading" / A / "graded" / "one_wrong_part.json").read_text())
+    row = next(r for r in course["sequential"]["rows"] if r["student"] == "one_wrong_part")
+    assert {k: v for k, v in state["row"].items() if k != "seconds"} == row
+    assert {"pending", "repairs", "needs_review"} <= set(row)
+    part = INFO["independent_part"]
+    tests = state["tests"][c.notebook_name[:-6]]
+    assert {f"{part}_public", f"{part}_hidden"} <= set(tests), "the worker's test results came back"
+    assert tests[f"{part}_hidden"]["raised"], "the failed hidden test's error class was recorded"
 
 
 def test_two_workers_give_exactly_the_same_scores_feedback_and_csv(course):

@@ -213,8 +213,8 @@ def write_reports(course: Path, assignment: str, rows: list[dict]) -> Path:
     reports = course / "reports"
     reports.mkdir(exist_ok=True)
     with open(reports / f"{assignment}.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["student", "score", "max_score", "seconds", "needs_review",
-                                                    "flags"])
+        writer = csv.DictWriter(handle, fieldnames=["student", "score", "max_score", "pending", "seconds",
+                                                    "needs_review", "flags", "repairs"])
         writer.writeheader()
         writer.writerows(rows)
     (reports / f"{assignment}.json").write_text(json.dumps(rows, indent=1))
@@ -253,6 +253,7 @@ def grade(args) -> int:
 
 def _grade(args, course: Path, workdir: Path, scratch: Path, sandboxed: bool) -> int:
     config = load_config(course, sandboxed, workdir / "reference", args.timeout, args.disk_mib)
+    config.RepairSubmission.notes_dir = ""   # what repair changed travels with each task to the writer's row
     coursedir = CourseDirectory(config=config)
     reference = reference_answers(course, coursedir, args.assignment, config)      # 4. reference answers
     salt = (reference / "digest.txt").read_text()
@@ -268,7 +269,7 @@ def _grade(args, course: Path, workdir: Path, scratch: Path, sandboxed: bool) ->
     writer_config.Autograde.autograde_preprocessors = WRITER_PREPROCESSORS
     writer = Writer(course, writer_config, NbGraderAPI(coursedir=CourseDirectory(config=writer_config),
                                                        config=writer_config),
-                    args.assignment, state, feedback=not args.no_feedback)
+                    args.assignment, state, feedback=not args.no_feedback, record_dir=workdir / "results")
     for student, record in done.items():
         writer.feedback_only(student, record)
     digests, flags = dict(todo), {}
@@ -294,7 +295,8 @@ def _grade(args, course: Path, workdir: Path, scratch: Path, sandboxed: bool) ->
         failures += bool(row["needs_review"])
         where = f"  [{result.host}:{result.pid}]" if result.pid else ""
         tqdm.write(f"{row['student']:24s} {row['score']:6.1f} / {row['max_score']:<6.1f} {row['seconds']:6.1f} s"
-                   + (f"   REVIEW: {row['flags'].count(' | ') + 1} flag(s)" if row["needs_review"] else "")
+                   + (f"   pending {row['pending']:g}" if row["pending"] else "")
+                   + (f"   REVIEW: {row['flags'].count(' | ') + 1} flag(s)" if row["flags"] else "")
                    + where, file=sys.stdout)
         bar.update(1)
         bar.set_postfix(review=failures, refresh=False)

@@ -19,9 +19,10 @@ release's, or that holds a ``BEGIN HIDDEN TESTS`` region.  The instructor's
 ``autograded/`` notebooks are untouched.
 
 Trusted messages come from ``RecordingVerify``: the answer check of ``verify``
-that also writes, for each test cell, its messages and the (whitelisted) class
-names of the errors raised, to ``record_dir/<student>/<notebook>.json``, where
-the kernel cannot write.
+that also records, for each test cell, its messages and the (whitelisted) class
+names of the errors raised. A grading worker (which may run on another machine)
+hands them back with its result; the writer stores them with ``save_records`` in
+``record_dir/<student>/<notebook>.json``, where the kernel cannot write.
 """
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from traitlets import Unicode
 
 from .repair import read_notebook, repair
+from .strip import strip_source
 from .verify import VerifyAnswers
 
 HIDDEN_MARK = "BEGIN HIDDEN TESTS"
@@ -61,15 +63,18 @@ def _is_test(cell) -> bool:
 
 
 class RecordingVerify(VerifyAnswers):
-    """``VerifyAnswers`` that also records each test cell's grader messages and error classes."""
+    """``VerifyAnswers`` that also records each test cell's grader messages and error classes.
+
+    The record (grade_id -> {"grader": [...], "raised": [...]}) is left in
+    ``resources["rnncourse_test_results"]``, and written to
+    ``record_dir/<student>/<notebook>.json`` when ``record_dir`` is set.
+    """
 
     record_dir = Unicode("", help="folder for <student>/<notebook>.json records of test results").tag(config=True)
 
     def preprocess(self, nb, resources):
         before = {i: len(c.get("outputs", [])) for i, c in enumerate(nb.cells)}
         nb, resources = super().preprocess(nb, resources)
-        if not self.record_dir:
-            return nb, resources
         record = {}
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code" or not _is_test(cell):
@@ -79,12 +84,33 @@ class RecordingVerify(VerifyAnswers):
             raised = [out.get("ename", "") for out in cell.outputs[added:] if out.get("output_type") == "error"]
             record[_gid(cell)] = {"grader": grader,
                                   "raised": [name if name in SAFE_ERRORS else "an exception" for name in raised]}
+        resources["rnncourse_test_results"] = record
+        if not self.record_dir:
+            return nb, resources
         info = resources.get("nbgrader", {})
         name = info.get("notebook") or resources.get("unique_key", "notebook")
         target = Path(self.record_dir) / info.get("student", "unknown") / f"{name}.json"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(record))
         return nb, resources
+
+
+def save_records(record_dir: Path, student: str, records: dict[str, dict]) -> None:
+    """Store a submission's test results (notebook name -> record of ``RecordingVerify``), replacing older ones."""
+    folder = Path(record_dir) / student
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    for name, record in records.items():
+        if "/" in name or name.startswith("."):
+            raise ValueError(f"expected a notebook name, got {name!r}")
+        (folder / f"{name}.json").write_text(json.dumps(record))
+
+
+def load_records(record_dir: Path, student: str) -> dict[str, dict]:
+    """The test results ``save_records`` stored for ``student`` (notebook name -> record)."""
+    folder = Path(record_dir) / student
+    return {p.stem: json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))} if folder.is_dir() else {}
 
 
 def grades_of(db_url: str, assignment: str, student: str, notebook: str) -> dict[str, dict]:
@@ -204,7 +230,9 @@ def scrub(autograded: NotebookNode, submitted: NotebookNode | None, release: Not
             new = nbformat.from_dict({k: v for k, v in original.items() if k not in ("outputs", "execution_count")})
             if new.cell_type == "code":
                 new["outputs"], new["execution_count"] = [], None
-            hidden = HIDDEN_MARK in cell.source or cell.source.strip() != original.source.strip()
+            # the graded test ran without its expected values (strip.py): compare it stripped too
+            hidden = HIDDEN_MARK in cell.source or (strip_source(cell.source).strip()
+                                                    != strip_source(original.source).strip())
         elif gid and original is None:
             continue  # a graded cell the release does not have: nothing of it is shown
         else:

@@ -1,8 +1,10 @@
 """Turn one submission into a self-contained ``Task`` (in the main process, which reads the gradebook).
 
 The notebooks are sanitized exactly as ``nbgrader autograde`` does before it executes
-them (outputs cleared, test and locked cells restored from the gradebook, deleted test
-cells added back), so the worker executes what nbgrader would execute. The task
+them, with the configured sanitizing steps (``repair`` first, then outputs cleared,
+test and locked cells restored from the gradebook, deleted test cells added back), so
+the worker executes what nbgrader would execute; what repair changed travels with the
+task to the writer's report. The task
 carries the submission's other files with the release's files over them and the
 reference answers; never the solutions.
 """
@@ -55,13 +57,17 @@ def notebook_names(db_url: str, assignment: str) -> list[str]:
 
 
 def sanitize(path: Path, name: str, assignment: str, student: str, config, db_url: str):
-    """The notebook at ``path`` as nbgrader's autograde sanitizes it before execution."""
+    """The notebook at ``path`` as nbgrader's autograde sanitizes it before execution, and what repair changed.
+
+    The steps are ``config``'s ``Autograde.sanitize_preprocessors`` (those the writer's autograde runs
+    too), nbgrader's defaults when it sets none.
+    """
     nb = nbformat.read(str(path), as_version=4)
     resources = {"unique_key": name, "output_files_dir": f"{name}_files",
                  "nbgrader": {"student": student, "assignment": assignment, "notebook": name, "db_url": db_url}}
-    for pp in SANITIZE:
+    for pp in config.Autograde.get("sanitize_preprocessors") or SANITIZE:
         nb, resources = pp(config=config)(nb, resources)
-    return nb
+    return nb, list(resources.get("rnncourse_repairs", []))
 
 
 def make_task(folder: Path, release: Path, assignment: str, student: str, names: list[str], config,
@@ -74,7 +80,8 @@ def make_task(folder: Path, release: Path, assignment: str, student: str, names:
         for name in names:
             path = folder / f"{name}.ipynb"
             if path.exists():
-                nb = sanitize(path, name, assignment, student, config, db_url)
+                nb, repairs = sanitize(path, name, assignment, student, config, db_url)
+                task.repairs += [f"{name}: {note}" for note in repairs]
                 task.notebooks[name] = nbformat.writes(nb)
                 task.digests[name] = cells_digest(nb)
         files = folder_files(folder, ignore)

@@ -16,7 +16,8 @@ changes a copy of the submission so that it grades to what its answers deserve:
   version is upgraded, and the kernelspec is the release's.
 
 ``RepairSubmission`` runs it as the first step of nbgrader's sanitizing stage,
-on the copy nbgrader reads, and records what it changed in
+on the copy nbgrader reads, leaves what it changed in
+``resources["rnncourse_repairs"]`` and, when ``notes_dir`` is set, records it in
 ``notes_dir/<student>/<notebook>.json`` for the grading report.
 """
 from __future__ import annotations
@@ -163,6 +164,7 @@ class RepairSubmission(NbGraderPreprocessor):
         path = Path(self.release_template.format(assignment=info["assignment"], notebook=info["notebook"]))
         release = nbformat.read(path, as_version=4)
         notes = repair(nb, release)
+        resources["rnncourse_repairs"] = notes
         if self.notes_dir:
             target = Path(self.notes_dir) / info["student"] / f"{info['notebook']}.json"
             target.parent.mkdir(parents=True, exist_ok=True)

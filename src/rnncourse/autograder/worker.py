@@ -1,10 +1,12 @@
 """What one grading worker does with one submission: execute it in the sandbox and check its answers.
 
 A worker never touches the gradebook, the course folder or the solutions. It gets a
-``Task`` (the sanitized notebooks, the submission's other files with the release's
-files over them, the reference answers, the settings) and hands back a ``Result``
-(the executed and verified notebooks, their cell scores, or the error that stopped
-them). The same function runs in a local process pool or on a Dask worker on
+``Task`` (the repaired and sanitized notebooks, the submission's other files with the
+release's files over them, the reference answers, the settings) and hands back a
+``Result`` (the executed and verified notebooks, their cell scores and trusted test
+results, or the error that stopped them). Before the kernel starts, the expected
+values are stripped from the test cells (``strip``), so the submission can neither
+see nor recompute them. The same function runs in a local process pool or on a Dask worker on
 another machine: everything it needs travels with the task.
 
 Each task keeps its scratch files (working folder, the kernel's sockets and answers)
@@ -37,6 +39,7 @@ class Task:
     digests: dict[str, str] = field(default_factory=dict)        # notebook name -> digest of its sanitized cells
     scratch_root: str = ""                                       # where the task's scratch folder goes, if it exists
     error: str = ""                                              # set when the submission could not be prepared
+    repairs: list[str] = field(default_factory=list)             # "<notebook>: <what repair changed>"
 
 
 @dataclass
@@ -46,6 +49,8 @@ class Result:
     student: str
     notebooks: dict[str, str] = field(default_factory=dict)
     cell_scores: dict[str, dict[str, float]] = field(default_factory=dict)
+    # name -> grade_id -> {"grader": [...], "raised": [...]}: the trusted answer check's results (feedback)
+    test_results: dict[str, dict[str, dict]] = field(default_factory=dict)
     error: str = ""
     seconds: float = 0.0
     host: str = ""
@@ -102,16 +107,19 @@ def _peaks() -> tuple[float, float]:
 
 
 def run_task(task: Task) -> Result:
-    """Execute every notebook of ``task`` in the sandbox and check its answers outside the kernel.
+    """Strip the expected values from ``task``'s test cells, execute every notebook in the sandbox
+    and check its answers outside the kernel.
 
     Errors of the submission (a dead kernel, a notebook that cannot run) come back in
     ``Result.error``; only a crash of the worker itself raises.
     """
     import nbformat
 
-    from .execute import SandboxedExecute
-    from .verify import VerifyAnswers
     from nbgrader.preprocessors import IgnorePattern
+
+    from .execute import SandboxedExecute
+    from .feedback import RecordingVerify
+    from .strip import StripReferences
 
     start = time.perf_counter()
     result = Result(student=task.student, host=os.uname().nodename, pid=os.getpid())
@@ -137,15 +145,17 @@ def run_task(task: Task) -> Result:
             nb = nbformat.reads(text, as_version=4)
             resources = {"unique_key": name, "metadata": {"path": str(work), "name": name},
                          "nbgrader": {"student": task.student, "assignment": task.assignment, "notebook": name}}
-            for pp in (SandboxedExecute, IgnorePattern, VerifyAnswers):
+            for pp in (StripReferences, SandboxedExecute, IgnorePattern, RecordingVerify):
                 nb, resources = pp(config=config)(nb, resources)
             result.notebooks[name] = nbformat.writes(nb)
             result.cell_scores[name] = cell_scores(nb)
+            result.test_results[name] = resources.get("rnncourse_test_results", {})
     except Exception as error:  # noqa: BLE001 - the submission's failure is reported, not raised
         lines = traceback.format_exception_only(type(error), error)
         result.error = "".join(lines).strip() or type(error).__name__
         result.notebooks = {}
         result.cell_scores = {}
+        result.test_results = {}
     finally:
         tempfile.tempdir = previous_tempdir
         shutil.rmtree(scratch, ignore_errors=True)

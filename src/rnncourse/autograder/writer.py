@@ -7,6 +7,12 @@ notebook the worker executed and verified (after checking that it is the same
 sanitized notebook), and nbgrader's ``SaveAutoGrades`` and late penalties write the
 gradebook as they always do. Only this process opens the gradebook for writing, so
 SQLite is safe and PostgreSQL sees one writer per assignment.
+
+The writer also stores the worker's trusted test results and writes the feedback
+from them (``feedback.write_feedback``: no hidden test, no grading output; nbgrader's
+``generate_feedback`` is never used), removes the feedback of a submission that could
+not be graded, and makes the report row: score, points pending a person's grade,
+flags, what repair changed, and ``needs_review`` when there are flags or pending points.
 """
 from __future__ import annotations
 
@@ -22,6 +28,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import AssignLatePenalties, CheckCellMetadata, LimitOutput, NbGraderPreprocessor, \
     SaveAutoGrades
 
+from . import feedback as feedback_files
 from .prepare import cells_digest
 from .worker import Result, Task
 
@@ -87,7 +94,8 @@ def students_in_gradebook(course: Path, config, assignment: str) -> set[str]:
 
 
 class GradingState:
-    """One JSON file per graded submission: its digest, report row and whether feedback was written.
+    """One JSON file per graded submission: its digest, report row (pending points and repairs included),
+    whether feedback was written and the test results the feedback is made from.
 
     Written last, after the gradebook and the feedback, with an atomic rename: a run killed
     before it grades that submission again, a finished one is skipped next time unless
@@ -128,6 +136,15 @@ class Writer:
     feedback: bool = True
     log: object = print
     rows: dict[str, dict] = field(default_factory=dict)
+    record_dir: Path | None = None     # where test results are kept for feedback (default: state's folder/../results)
+
+    def __post_init__(self):
+        if self.record_dir is None:
+            self.record_dir = Path(self.state.folder).parent / "results"
+
+    def _write_feedback(self, student: str) -> None:
+        feedback_files.write_feedback(self.course, self.api.coursedir, db_url_of(self.course, self.config),
+                                      self.record_dir, self.assignment, student)
 
     def record(self, task: Task, result: Result, digest: str, flags: list[str], keep_state: bool = True) -> dict:
         student = task.student
@@ -147,15 +164,24 @@ class Writer:
             reason = (result.error or outcome.get("error") or outcome.get("log") or "").strip().splitlines()
             flags.append("grading failed, scored 0 pending review: " + (reason[-1] if reason else "unknown error"))
         score, max_score = score_of(self.course, self.config, self.assignment, student)
-        row = {"student": student, "score": score, "max_score": max_score, "seconds": round(result.seconds, 1),
-               "needs_review": bool(flags), "flags": " | ".join(flags)}
+        # points that wait for a person (never reported as 0), and what repair changed
+        pending, pending_parts = feedback_files.pending_points(db_url_of(self.course, self.config),
+                                                               self.assignment, student)
+        row = {"student": student, "score": score, "max_score": max_score, "pending": pending,
+               "seconds": round(result.seconds, 1), "needs_review": bool(flags) or pending > 0,
+               "flags": " | ".join(flags), "repairs": " | ".join(task.repairs)}
+        tests = result.test_results if outcome["success"] else {}
+        feedback_files.save_records(self.record_dir, student, tests)   # no test results of an older run stay
         wrote_feedback, autograded = False, time.perf_counter()
         if self.feedback and outcome["success"]:
-            self.api.generate_feedback(self.assignment, student, force=True)
+            self._write_feedback(student)
             wrote_feedback = True
+        elif self.feedback:
+            feedback_files.clear_feedback(self.api.coursedir, self.assignment, student)   # no stale feedback
         if keep_state:
             self.state.save(student, {"digest": digest, "row": row, "success": bool(outcome["success"]),
-                                      "feedback": wrote_feedback,
+                                      "feedback": wrote_feedback, "pending_parts": pending_parts,
+                                      "tests": tests,
                                       "worker": f"{result.host}:{result.pid}",
                                       "worker_peak_mb": result.worker_peak_mb,
                                       "kernel_peak_mb": result.kernel_peak_mb,
@@ -170,6 +196,8 @@ class Writer:
     def feedback_only(self, student: str, record: dict) -> None:
         """A submission graded earlier without feedback gets its feedback now."""
         if self.feedback and not record.get("feedback") and record.get("success"):
-            self.api.generate_feedback(self.assignment, student, force=True)
+            if "tests" in record:
+                feedback_files.save_records(self.record_dir, student, record["tests"])
+            self._write_feedback(student)
             record["feedback"] = True
             self.state.save(student, record)
