@@ -19,8 +19,10 @@ pytestmark = pytest.mark.slow
 
 
 def run_tmpdir(course):
-    """The TMPDIR of the grading runs of ``course``: theirs alone, so that a check can look there."""
-    tmp = course.root.parent / f"tmp-{course.root.name}"
+    """The TMPDIR of the grading runs of ``course``: theirs alone, so that a check can look there.
+
+    Short (the kernels' sockets live inside it): named after the chapter, unique per assignment."""
+    tmp = course.root.parent / f"t-{course.assignment[:4]}"
     tmp.mkdir(exist_ok=True)
     return tmp
 

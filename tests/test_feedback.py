@@ -112,3 +112,14 @@ def test_a_public_test_graded_without_its_expected_values_is_still_shown_as_publ
     for gid in gids:
         assert f"test {gid}: failed" in text and f"hidden test {gid}" not in text
     assert "hidden test param_count_hidden: passed" in text
+
+
+def test_the_same_grading_gives_the_same_feedback_byte_for_byte():
+    """Feedback does not depend on when or where (which worker) it was written."""
+    autograded, submitted, release = graded_copy()
+    marks = grades({"param_count_hidden"})
+    marks["param_count_public"]["pending"] = True   # a pending part gets a result cell of its own
+    first = scrub(copy.deepcopy(autograded), submitted, release, marks, {})
+    again = scrub(copy.deepcopy(autograded), submitted, release, marks, {})
+    assert nbformat.writes(first) == nbformat.writes(again)
+    assert render_html(first) == render_html(again)

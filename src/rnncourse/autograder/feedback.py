@@ -253,7 +253,8 @@ def scrub(autograded: NotebookNode, submitted: NotebookNode | None, release: Not
             if new.cell_type == "code" and _is_test(cell):
                 new["outputs"] = [_text(text)]
             else:
-                cells.append(nbformat.v4.new_markdown_cell(f"**{html.escape(text.splitlines()[0])}**"))
+                cells.append(nbformat.v4.new_markdown_cell(f"**{html.escape(text.splitlines()[0])}**",
+                                                           id=f"result-{len(cells)}"))
     header = ["| part | points | result |", "| --- | --- | --- |"]
     earned = total = pending = 0.0
     for gid, grade, hidden, line in summary:
@@ -271,7 +272,9 @@ def scrub(autograded: NotebookNode, submitted: NotebookNode | None, release: Not
              + (f", and {pending:g} points pending a person's grade" if pending else "") + "\n\n"
              "Hidden tests run other cases than the public ones; for them you see only whether they passed "
              "and what kind of case failed.\n\n")
-    out = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(title + "\n".join(header))] + cells)
+    # fixed ids for the cells made here: the same grading gives the same feedback, byte for byte
+    out = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(title + "\n".join(header),
+                                                                        id="feedback-summary")] + cells)
     out.metadata = NotebookNode(kernelspec=release.metadata.get("kernelspec", {}),
                                 language_info=release.metadata.get("language_info", {"name": "python"}))
     return out
