@@ -95,3 +95,16 @@ def test_writing_past_the_bound_fails_and_leaves_nothing_on_the_host(tmp_path):
     assert error == "ENOSPC" and 24 <= int(megabytes) <= 32
     assert stdout(nb.cells[1]).strip() == "shipped with the assignment"
     assert sorted(p.name for p in work.iterdir()) == ["data.txt"]
+
+
+def test_kernels_started_at_the_same_time_get_their_own_uid_and_process_limit():
+    """The process limit counts per uid: kernels of parallel workers must not share one."""
+    import multiprocessing
+
+    from rnncourse.autograder.sandbox import KERNEL_UID_BASE, kernel_uid
+
+    mine = [kernel_uid() for _ in range(16)]
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        others = pool.starmap(kernel_uid, [()] * 4)
+    assert len(set(mine)) == 16 and not set(mine) & set(others)
+    assert all(KERNEL_UID_BASE <= uid < 2**32 - 1 for uid in mine + others)

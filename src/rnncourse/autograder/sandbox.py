@@ -17,12 +17,15 @@ The kernel's filesystem is an allow-list; nothing else of the host exists in it:
 
 No network (a new network namespace; the kernel talks to the grader over Unix
 sockets), its own PID namespace, and resource limits from ``prlimit``. When the
-grader runs as root the kernel runs as ``nobody`` so that the process limit
-applies to it alone.
+grader runs as root the kernel runs as an unprivileged user of its own (``nobody``
+inside, a uid no other kernel running at the same time has: ``kernel_uid``), so that
+the process limit applies to it alone: a fork bomb in one submission cannot starve
+the kernels that other workers run at the same time.
 """
 from __future__ import annotations
 
 import functools
+import itertools
 import os
 import shutil
 import subprocess
@@ -35,6 +38,14 @@ from jupyter_client.manager import AsyncKernelManager
 from traitlets import Any, Unicode
 
 NOBODY = 65534
+KERNEL_UID_BASE = 2**30   # far above the uids and subordinate uid ranges a system hands out
+_kernel_slots = itertools.count()
+
+
+def kernel_uid() -> int:
+    """A uid for the next kernel, distinct from those of kernels started by other live processes
+    (it contains the pid) and by the 15 kernels this process started before it."""
+    return KERNEL_UID_BASE + os.getpid() * 16 + next(_kernel_slots) % 16
 SYSTEM_LIBRARIES = ["/usr/lib", "/usr/lib64", "/usr/lib32", "/usr/libx32"]
 LOADER_FILES = ["/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d"]
 
@@ -215,7 +226,8 @@ def bwrap_command(kernel_cmd: list[str], cwd: Path, scratch: Path, package_copy:
             cmd += parents(Path(found)) + ["--ro-bind", str(real), found]
     etc = scratch / "etc"
     etc.mkdir(exist_ok=True)
-    (etc / "passwd").write_text(f"root:x:0:0:root:/root:/bin/sh\nnobody:x:{NOBODY}:{NOBODY}:nobody:/tmp:/bin/sh\n")
+    uid = kernel_uid() if os.geteuid() == 0 else NOBODY
+    (etc / "passwd").write_text(f"root:x:0:0:root:/root:/bin/sh\nnobody:x:{uid}:{NOBODY}:nobody:/tmp:/bin/sh\n")
     (etc / "group").write_text(f"root:x:0:\nnogroup:x:{NOBODY}:\n")
     for name in ("passwd", "group"):
         (etc / name).chmod(0o644)
@@ -241,7 +253,7 @@ def bwrap_command(kernel_cmd: list[str], cwd: Path, scratch: Path, package_copy:
         cmd += ["--setenv", key, value]
     cmd.append("--")
     if os.geteuid() == 0:
-        cmd += ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+        cmd += ["setpriv", f"--reuid={uid}", f"--regid={NOBODY}", "--clear-groups"]
     cmd += ["prlimit", f"--as={lim.memory_bytes}", f"--nproc={lim.processes}", f"--cpu={lim.cpu_seconds}",
             f"--fsize={lim.file_bytes}", f"--nofile={lim.open_files}", "--core=0", "--"]
     return cmd + kernel_cmd
