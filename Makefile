@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 # Debian's chromium and must never download a browser of its own.
 RUN    := PATH="$(BIN):$$PATH" PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 
-.PHONY: book test release colab grade venv sandbox browser repository clean
+.PHONY: book test release colab grade venv sandbox browser postgres repository clean
 
 venv: $(STAMP)
 
@@ -27,6 +27,15 @@ browser:
 	  (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1)); } || \
 	  echo "WARNING: chromium is missing and could not be installed: the website's browser test will fail"
 
+# The grading tests run the gradebook on a real PostgreSQL server (Debian package 'postgresql'; the
+# tests start their own server with initdb/pg_ctl): install it when we can.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  export DEBIAN_FRONTEND=noninteractive && (apt-get install -y -q postgresql >/dev/null 2>&1 || \
+	  (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q postgresql >/dev/null 2>&1)); } || \
+	  echo "WARNING: PostgreSQL (initdb, pg_ctl) is missing and could not be installed: its grading test will fail"
+
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/python -m pip install --quiet -r requirements.txt
@@ -36,7 +45,7 @@ $(STAMP): requirements.txt pyproject.toml
 book: $(STAMP)
 	$(RUN) $(BIN)/jupyter-book build . -W --keep-going
 
-test: $(STAMP) sandbox browser
+test: $(STAMP) sandbox browser postgres
 	$(RUN) $(BIN)/python -m pytest
 
 # Regenerate the student notebooks in notebooks/ from solutions/ (all, or A=<assignment>).

@@ -1,11 +1,24 @@
-"""Time the grading of one honest submission with and without the sandbox.
+"""Time grading: the sandbox's cost per submission, and grading at scale.
 
     python benchmarks/bench_grading.py [--repeats 3]
+    python benchmarks/bench_grading.py --scale 40 [--workers N] [--dbs sqlite postgres]
 
-Builds a throwaway course with chapter 1, submits an honest solution under
-several student ids, grades them with ``python -m rnncourse.autograder grade``
-(sandboxed, then ``--allow-unsandboxed`` with the sandbox tools off PATH) and
-with plain ``nbgrader autograde``, and writes results/bench_grading.json.
+Default mode: builds a throwaway course with chapter 1, submits an honest solution
+under several student ids, grades them with ``python -m rnncourse.autograder grade``
+(sandboxed, then ``--allow-unsandboxed`` with the sandbox tools off PATH) and with
+plain ``nbgrader autograde``.
+
+``--scale N``: N generated submissions (half honest, a quarter partial, some wrong, a
+few adversarial), split between chapters 1 and 5, graded with 1 worker and with
+``--workers`` (default: every core), on SQLite and on a PostgreSQL server started for
+the run. It reports submissions per minute, the parallel/sequential ratio, seconds per
+submission (executing in a worker, writing in the single writer), peak memory per
+worker and per kernel, the load average, checks that every submission has exactly one
+gradebook row, and extrapolates to 10,000 submissions.
+
+Results go to ~/.cache/rnncourse/bench_grading.json unless ``--out`` names another
+file (the committed one is results/bench_grading.json: pass it explicitly); the scale
+mode adds a ``scale`` entry to what the file already holds.
 """
 from __future__ import annotations
 
@@ -22,8 +35,137 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from adversarial import honest  # noqa: E402
+from adversarial import honest, kinds  # noqa: E402
+from assignments import ASSIGNMENTS  # noqa: E402
 from harness import Course, nbgrader_env  # noqa: E402
+
+DEFAULT_OUT = Path.home() / ".cache" / "rnncourse" / "bench_grading.json"
+CHAPTERS = ["ch01_rnn_basics", "ch05_lstm_gru"]
+# what a class hands in: mostly honest, some partial or wrong, a few adversarial
+MIX = ["honest_solution"] * 8 + ["one_wrong_part"] * 4 + ["blank_student_version"] * 2 + \
+      ["always_equal_object", "writes_gradebook"]
+
+
+def add_assignment(course: Course, name: str) -> None:
+    import shutil
+
+    shutil.copytree(ROOT / "solutions" / name, course.root / "solutions" / name)
+    result = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", name, "--force"],
+                            cwd=course.root, env=nbgrader_env(), capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(result.stdout + result.stderr)
+
+
+def submit_generated(course: Course, assignment: str, count: int) -> dict[str, str]:
+    """``count`` submissions of ``assignment``; returns student -> kind."""
+    import nbformat
+
+    info = ASSIGNMENTS[assignment]
+    folder = course.root / "solutions" / assignment
+    solution = nbformat.read(folder / f"{assignment}.ipynb", as_version=4)
+    release = nbformat.read(course.root / "notebooks" / assignment / f"{assignment}.ipynb", as_version=4)
+    by_name = {k.name: k for k in kinds(info)}
+    made, students = {}, {}
+    for i in range(count):
+        kind = MIX[i % len(MIX)]
+        if kind not in made:
+            made[kind] = by_name[kind].make(solution, release, info["independent_part"], info)
+        student = f"s{i:05d}"
+        target = course.root / "submitted" / student / assignment
+        target.mkdir(parents=True, exist_ok=True)
+        nbformat.write(made[kind], target / f"{assignment}.ipynb")
+        students[student] = kind
+    return students
+
+
+def one_row_per_student(url: str, assignment: str, students: list[str]) -> bool:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(url) as gb:
+        ids = [s.student.id for s in gb.find_assignment(assignment).submissions]
+        return sorted(ids) == sorted(students) and len(ids) == len(set(ids))
+
+
+def scale(args) -> dict:
+    from postgres import PostgresServer
+
+    workers = args.workers or os.cpu_count() or 1
+    per_chapter = max(1, args.scale // len(CHAPTERS))
+    runs, checks = [], {}
+    with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
+        for db in args.dbs:
+            server = PostgresServer().__enter__() if db == "postgres" else None
+            try:
+                extra = f'c.CourseDirectory.db_url = "{server.url}"\nc.CourseDirectory.course_id = "rnncourse"' \
+                    if server else ""
+                course = Course(Path(tmp) / db, CHAPTERS[0], timeout=args.timeout, extra_config=extra)
+                url = server.url if server else f"sqlite:///{course.root / 'gradebook.db'}"
+                for chapter in CHAPTERS[1:]:
+                    add_assignment(course, chapter)
+                students = {chapter: submit_generated(course, chapter, per_chapter) for chapter in CHAPTERS}
+                env = {**nbgrader_env(), "TMPDIR": str(Path(tmp))}
+                for chapter in CHAPTERS:   # reference answers once, outside the timings
+                    timed([sys.executable, "-m", "rnncourse.autograder", "grade", chapter, "--student", "none"],
+                          course.root, env)
+                for n in sorted({1, workers}):
+                    load_before = os.getloadavg()
+                    seconds, executing, writing, worker_mb, kernel_mb = 0.0, [], [], [], []
+                    for chapter in CHAPTERS:
+                        seconds += timed([sys.executable, "-m", "rnncourse.autograder", "grade", chapter, "--force",
+                                          "--no-feedback", "--workers", str(n), "--timeout", str(args.timeout)],
+                                         course.root, env)
+                        for record in (course.root / ".grading" / chapter / "graded").glob("*.json"):
+                            r = json.loads(record.read_text())
+                            executing.append(r["execute_seconds"])
+                            writing.append(r["write_seconds"])
+                            worker_mb.append(r["worker_peak_mb"])
+                            kernel_mb.append(r["kernel_peak_mb"])
+                        checks[f"{db}, {chapter}, {n} worker(s)"] = one_row_per_student(url, chapter,
+                                                                                          list(students[chapter]))
+                    total = per_chapter * len(CHAPTERS)
+                    run = {"db": db, "workers": n, "submissions": total, "seconds": round(seconds, 1),
+                           "submissions_per_minute": round(60 * total / seconds, 2),
+                           "seconds_per_submission": round(seconds / total, 2),
+                           "execute_seconds_mean": round(sum(executing) / len(executing), 2),
+                           "write_seconds_mean": round(sum(writing) / len(writing), 3),
+                           "peak_worker_mb": max(worker_mb), "peak_kernel_mb": max(kernel_mb),
+                           "load_average_before": [round(x, 2) for x in load_before],
+                           "load_average_after": [round(x, 2) for x in os.getloadavg()]}
+                    runs.append(run)
+                    print(f"{db:9s} {n:3d} worker(s): {run['submissions_per_minute']:7.2f} submissions/min, "
+                          f"{run['seconds_per_submission']:6.2f} s each (execute {run['execute_seconds_mean']} s, "
+                          f"write {run['write_seconds_mean']} s), peak {run['peak_worker_mb']:.0f} MB/worker, "
+                          f"{run['peak_kernel_mb']:.0f} MB/kernel, load {run['load_average_before']}", flush=True)
+            finally:
+                if server:
+                    server.__exit__(None, None, None)
+    ratios = {}
+    for db in args.dbs:
+        by_n = {r["workers"]: r for r in runs if r["db"] == db}
+        if workers in by_n and 1 in by_n and workers != 1:
+            ratios[db] = round(by_n[1]["seconds"] / by_n[workers]["seconds"], 2)
+    # 10,000 submissions: workers execute in parallel, the single writer writes one at a time
+    best = [r for r in runs if r["workers"] == workers] or runs
+    execute = sum(r["execute_seconds_mean"] for r in best) / len(best)
+    write = sum(r["write_seconds_mean"] for r in best) / len(best)
+
+    def hours(parallel_workers):
+        return round(10_000 * max(execute / parallel_workers, write) / 3600, 2)
+
+    estimate = {"assumptions": "mean execute and write seconds of the runs with the most workers on this machine; "
+                               "the writer is one process; per-core speed as here",
+                "execute_seconds": round(execute, 2), "write_seconds": round(write, 3),
+                "writer_limit_submissions_per_minute": round(60 / write, 1),
+                "hours_64_cores": hours(64), "hours_10_machines_x_16_cores": hours(160),
+                "hours_one_worker": hours(1)}
+    print(f"parallel/sequential ({workers} workers): {ratios}; all one gradebook row per submission: "
+          f"{all(checks.values())}")
+    print(f"10,000 submissions: {estimate['hours_64_cores']} h on 64 cores, "
+          f"{estimate['hours_10_machines_x_16_cores']} h on 10 machines x 16 cores "
+          f"(writer limit {estimate['writer_limit_submissions_per_minute']} submissions/min)")
+    return {"command": " ".join([Path(sys.argv[0]).name] + sys.argv[1:]), "chapters": CHAPTERS,
+            "mix": MIX, "workers": workers, "runs": runs, "parallel_over_sequential": ratios,
+            "one_gradebook_row_per_submission": checks, "estimate_10000": estimate}
 
 
 def timed(cmd, cwd, env) -> float:
@@ -37,8 +179,21 @@ def timed(cmd, cwd, env) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=3, help="submissions graded per mode")
-    parser.add_argument("--output", type=Path, default=ROOT / "results" / "bench_grading.json")
+    parser.add_argument("--out", "--output", type=Path, default=DEFAULT_OUT,
+                        help=f"where to write the results (default {DEFAULT_OUT})")
+    parser.add_argument("--scale", type=int, default=0, help="grading at scale: this many generated submissions")
+    parser.add_argument("--workers", type=int, default=None, help="--scale: the parallel run's workers (all cores)")
+    parser.add_argument("--dbs", nargs="+", default=["sqlite", "postgres"], choices=["sqlite", "postgres"])
+    parser.add_argument("--timeout", type=int, default=120, help="--scale: seconds per cell")
     args = parser.parse_args()
+    if args.scale:
+        previous = json.loads(args.out.read_text()) if args.out.exists() else {}
+        previous["scale"] = {"machine": f"{platform.machine()}, {os.cpu_count()} cores",
+                             "python": platform.python_version(), **scale(args)}
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(previous, indent=1))
+        print(f"wrote {args.out}")
+        return
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         course = Course(Path(tmp) / "course", "ch01_rnn_basics", timeout=30)
@@ -63,9 +218,11 @@ def main() -> None:
             print(f"{name:55s} {seconds / args.repeats:6.2f} s per submission")
     record = {"machine": f"{platform.machine()}, {os.cpu_count()} cores", "python": platform.python_version(),
               "load_average": os.getloadavg(), "results": results}
-    args.output.parent.mkdir(exist_ok=True)
-    args.output.write_text(json.dumps(record, indent=1))
-    print(f"wrote {args.output}")
+    if args.out.exists() and "scale" in json.loads(args.out.read_text()):
+        record["scale"] = json.loads(args.out.read_text())["scale"]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(record, indent=1))
+    print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ submission would.  ``part`` is a part that no other part depends on.
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -90,6 +91,38 @@ for _name in ["check_array", "check_scalar", "check_equal", "check_shape", "subm
     globals()[_name] = lambda *a, **k: None
 '''
 
+# A submission with no solution at all: every answer function returns None, and a cell after the
+# setup replaces the checks with versions that hand in the test's own expected value instead of the
+# student's (calling it when it is a function, as the checks take it), and remember the last
+# expected value for a later submit() (as the checks of old took it: got, expected, name).
+OBSERVER = '''
+import rnncourse.grading as _g
+_names = [n for n in ["check_array", "check_scalar", "check_equal", "check_shape", "check_mse", "submit"] if hasattr(_g, n)]
+_orig, _seen = {n: getattr(_g, n) for n in _names}, {}
+
+def _observing(name):
+    def check(*args, **kwargs):
+        args = list(args)
+        try:
+            if name == "submit":
+                return _orig["submit"](args[0], _seen.pop("value", args[1]), *args[2:], **kwargs)
+            if len(args) >= 3 and isinstance(args[0], str) and "/" in args[0]:
+                expected = args[2] if "expected" not in kwargs else kwargs["expected"]
+                value = expected() if callable(expected) else expected
+                if value is not None:
+                    args[1] = value
+                return _orig[name](*args, **kwargs)
+            if len(args) >= 2:
+                _seen["value"] = args[1]
+        except Exception:
+            pass
+    return check
+
+for _n in _names:
+    _g.__dict__[_n] = _observing(_n)
+    globals()[_n] = _g.__dict__[_n]
+'''
+
 WALK = '''
 import os
 def _walk(names, limit=20000):
@@ -129,6 +162,114 @@ for _path in _walk({"gradebook.db"}) + ["../../../gradebook.db"]:
     except Exception:
         pass
 '''
+
+
+STASH_MARK = "STASHED-BY-STUDENT-CODE"  # printed by STASH; its source spells it in pieces
+
+# student code that, called by the tests, prints what they pass in, stashes it in a file and prints it again
+# later (a value printed during grading must never reach the student's feedback)
+STASH = """
+import functools as _functools
+
+def _stash(f):
+    @_functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        line = "-".join(["STASHED", "BY", "STUDENT", "CODE"]) + " " + repr(args)[:300]
+        print(line)
+        with open("stash.txt", "a") as handle:
+            handle.write(line + "\\n")
+        return f(*args, **kwargs)
+    return wrapper
+
+{name} = _stash({name})
+"""
+
+FILL_DISK = """
+import os
+block = b"x" * 2**20
+for i in range(10_000):  # 10 GiB in 8 MiB files, past any sane bound
+    with open(f"junk{i}.bin", "wb") as handle:
+        for _ in range(8):
+            handle.write(block)
+"""
+
+
+def function_name(release, part: str) -> str:
+    return next(l for l in cell(release, part).source.splitlines() if l.startswith("def "))[4:].split("(")[0]
+
+
+def as_raw(nb, change) -> bytes:
+    """The notebook as JSON after ``change(dict)``, written without nbformat's own fixes."""
+    data = json.loads(nbformat.writes(nb))
+    change(data)
+    return json.dumps(data, indent=1).encode()
+
+
+def messy_kinds() -> list[Kind]:
+    """Honest answers in notebooks that editors damaged (each must score full marks after repair), and
+    a submission that writes past the disk bound."""
+    def from_honest(change):
+        def make(solution, release, part, info):
+            return change(honest(solution, release), release, part)
+        return make
+
+    def duplicated(nb, release, part):
+        for gid in (part, f"{part}_public"):  # copy-paste in JupyterLab keeps the nbgrader metadata
+            index = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == gid)
+            twin = copy.deepcopy(nb.cells[index])
+            twin["id"] = f"pasted-{gid}".replace("_", "-")
+            nb.cells.insert(index + 1, twin)
+        return nb
+
+    def changed_types(nb, release, part):
+        for c in nb.cells:
+            gid = c.metadata.get("nbgrader", {}).get("grade_id")
+            if gid == part:
+                c.cell_type = "raw"
+                c.pop("outputs", None), c.pop("execution_count", None)
+            elif gid == f"{part}_public" or gid == "setup":
+                c.cell_type = "markdown"
+                c.pop("outputs", None), c.pop("execution_count", None)
+            elif gid == "intro":
+                c.cell_type, c["outputs"], c["execution_count"] = "code", [], None
+        return nb
+
+    def scratch(nb, release, part):
+        index = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == part)
+        nb.cells.insert(index + 1, nbformat.v4.new_code_cell("scratch = [1, 2, 3]\nprint(sum(scratch))"))
+        nb.cells.insert(index + 1, nbformat.v4.new_markdown_cell("My notes: check the shapes first."))
+        foreign = nbformat.v4.new_code_cell("print('from another notebook')")
+        foreign.metadata["nbgrader"] = {"grade": True, "grade_id": "cell-0123abcd", "locked": False, "points": 5,
+                                        "schema_version": 3, "solution": False, "task": False}
+        nb.cells.insert(index + 1, foreign)
+        return nb
+
+    def other_kernelspec(nb, release, part):
+        nb.metadata["kernelspec"] = {"name": "my-env", "display_name": "Python (my env)", "language": "python"}
+        return nb
+
+    def no_ids(solution, release, part, info):
+        return as_raw(honest(solution, release), lambda d: [c.pop("id", None) for c in d["cells"]])
+
+    def old_format(solution, release, part, info):
+        def change(d):
+            d["nbformat_minor"] = 4
+            for c in d["cells"]:
+                c.pop("id", None)
+        return as_raw(honest(solution, release), change)
+
+    def fill_disk(solution, release, part, info):
+        return replace_body(honest(solution, release), release, part, FILL_DISK + "return 0")
+
+    return [
+        Kind("fills_the_disk", fill_disk, "others", tags={"disk"}),
+        Kind("duplicated_grade_ids", from_honest(duplicated), "full", tags={"messy"}),
+        Kind("changed_cell_types", from_honest(changed_types), "full", tags={"messy"}),
+        Kind("scratch_cells", from_honest(scratch), "full", tags={"messy"}),
+        Kind("missing_cell_ids", no_ids, "full", tags={"messy"}),
+        Kind("older_nbformat_minor", old_format, "full", tags={"messy"}),
+        Kind("other_kernelspec", from_honest(other_kernelspec), "full", tags={"messy"}),
+    ]
 
 
 def kinds(info: dict) -> list[Kind]:
@@ -211,6 +352,13 @@ def kinds(info: dict) -> list[Kind]:
     def corrupt(solution, release, part, info):
         return b'{"cells": [ {"cell_type": "code", "source": "truncated'
 
+    def observer(solution, release, part, info):
+        nb = copy.deepcopy(release)
+        for c in nb.cells:
+            if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code":
+                c.source = c.source.replace("raise NotImplementedError()", "return None")
+        return add_cell_after_setup(nb, OBSERVER)
+
     def delegate(nb, release, part):
         nb = stub(nb, release, part)
         code = f"from {module} import {function} as _reference\nreturn _reference(*args, **kwargs)"
@@ -218,6 +366,10 @@ def kinds(info: dict) -> list[Kind]:
         signature_line = next(l for l in source.splitlines() if l.startswith("def "))
         name = signature_line[4:].split("(")[0]
         cell(nb, part).source = f"def {name}(*args, **kwargs):\n    " + code.replace("\n", "\n    ") + "\n"
+        return nb
+
+    def stash(nb, release, part):
+        cell(nb, part).source += STASH.replace("{name}", function_name(release, part))
         return nb
 
     wrong_name = Kind("wrong_file_name", from_honest(lambda nb, release, part: nb), "zero", flagged=True,
@@ -243,6 +395,8 @@ def kinds(info: dict) -> list[Kind]:
         # disabling the helpers also silences the answers of every later test: those cells lose their points too
         Kind("monkeypatched_test_helpers", body(PATCH_HELPERS + "return 0"), "at_most_others", flagged=True,
              tags={"core"}),
+        # no solution, only code that observes the test cells' expected values and hands them in
+        Kind("observes_test_cells", observer, "zero", flagged=True, tags={"core"}),
         Kind("delegates_to_reference", from_honest(delegate), "others", flagged=True, tags={"core"}),
         Kind("reads_solutions_from_disk", from_honest(read_solutions), "others", flagged=True),
         Kind("writes_gradebook", body(WRITE_GRADEBOOK + "return 0"), "others", flagged=True),
@@ -250,6 +404,7 @@ def kinds(info: dict) -> list[Kind]:
         Kind("altered_points_metadata", from_honest(alter_points), "full", flagged=True),
         Kind("huge_output", from_honest(huge_output), "full"),
         Kind("stderr_and_warnings", from_honest(noisy), "full", tags={"core"}),
+        Kind("prints_test_inputs", from_honest(stash), "full", tags={"core"}),
         Kind("corrupt_notebook", corrupt, "zero", flagged=True),
         wrong_name,
     ]

@@ -18,13 +18,15 @@ def _normalize(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def secret_lines(solution: Path, student: Path | None = None) -> set[str]:
+def secret_lines(solution: Path, student: Path | None = None, regions=None) -> set[str]:
     """Fragments of solution, hidden-test and mark-scheme regions to search for.
 
     A fragment is either one line of at least LONG_LINE characters or two
     consecutive lines of at least PAIR_LINE characters each (a common short line
     such as ``with torch.no_grad():`` alone proves nothing).  Lines that the
-    student version also shows are left out."""
+    student version also shows are left out.  ``regions``: (begin, end) markers to
+    search (default: solutions, hidden tests and mark schemes)."""
+    regions = REGIONS if regions is None else regions
     nb = nbformat.read(solution, as_version=4)
     public = set()
     if student is not None and student.exists():
@@ -34,8 +36,8 @@ def secret_lines(solution: Path, student: Path | None = None) -> set[str]:
     for c in nb.cells:
         inside, previous = False, None
         for line in c.source.splitlines():
-            if any(begin in line for begin, _ in REGIONS) or any(end in line for _, end in REGIONS):
-                inside = any(begin in line for begin, _ in REGIONS)
+            if any(begin in line for begin, _ in regions) or any(end in line for _, end in regions):
+                inside = any(begin in line for begin, _ in regions)
                 previous = None
                 continue
             norm = _normalize(line)

@@ -90,3 +90,30 @@ def test_predictions_are_scored_against_the_reference_targets(tmp_path, monkeypa
     assert len(problems) == 1 and "mean squared error" in problems[0]
     with pytest.raises(ValueError, match="both target and max_mse"):
         grading.submit("train_public/predictions", targets, target=targets)
+
+
+def test_trusted_test_results_come_back_with_the_notebook_and_the_writer_stores_them(tmp_path):
+    """A worker (perhaps on another machine) hands the answer check's results back in memory;
+    the writer keeps them per student, replacing an older run's, and refuses odd notebook names."""
+    import nbformat
+
+    from rnncourse.autograder.feedback import RecordingVerify, load_records, save_records
+
+    save_answers({"a_public/x": Answer(np.array(1.0))}, tmp_path / "ref" / "nb")
+    test = nbformat.v4.new_code_cell("check_array('a_public/x', f(), lambda: None, 'x')")
+    test.metadata["nbgrader"] = {"grade": True, "solution": False, "grade_id": "a_public", "points": 1}
+    test.outputs = [nbformat.v4.new_output("error", ename="ValueError", evalue="bad", traceback=["boom"])]
+    nb = nbformat.v4.new_notebook(cells=[test])
+    resources = {"unique_key": "nb", "nbgrader": {"student": "s", "notebook": "nb"}, "rnncourse_answers": {}}
+    nb, resources = RecordingVerify(reference_dir=str(tmp_path / "ref"))(nb, resources)
+    record = resources["rnncourse_test_results"]
+    assert list(record) == ["a_public"] and record["a_public"]["raised"] == ["ValueError"]
+    assert any("a_public/x" in line and "no answer" in line for line in record["a_public"]["grader"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ref"], "nothing written without a record_dir"
+
+    save_records(tmp_path / "results", "s", {"nb": record, "other": {}})
+    assert load_records(tmp_path / "results", "s") == {"nb": record, "other": {}}
+    save_records(tmp_path / "results", "s", {})
+    assert load_records(tmp_path / "results", "s") == {}, "an older run's results do not stay"
+    with pytest.raises(ValueError, match="expected a notebook name"):
+        save_records(tmp_path / "results", "s", {"../escape": {}})

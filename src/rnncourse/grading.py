@@ -1,15 +1,25 @@
 """Checks used by the exercise notebooks' test cells.
 
-Two jobs:
+Every check names its answer ``key`` (``"<grade_id>/<name>"``), takes the
+student's value ``got`` and the expected value as a **function of no argument**
+(a ``lambda``), and works in one of two ways:
 
-* ``check_*`` functions compare a student's answer with an expected value and
-  raise ``AssertionError`` with a message that names what is wrong (shape,
-  dtype, which entries) and a hint at the likely bug.
-* ``submit(key, value)`` records an answer for the grader.  During grading the
-  environment variable ``RNNCOURSE_ANSWERS_DIR`` names a folder; every submitted
-  value is written there as a ``.npy`` file and compared, outside the student's
-  kernel, with the answers of the solution notebook.  Outside grading
-  ``submit`` only checks that the value is plain data.
+* in the student's own environment, it calls that function and raises
+  ``AssertionError`` with a message that names what is wrong (shape, dtype,
+  which entries) and a hint at the likely bug;
+* during grading (the environment variable ``RNNCOURSE_ANSWERS_DIR`` names a
+  folder) it never calls the function and never raises: it writes the value and
+  the check's description (kind, tolerances, name, hint) to that folder.  Trusted
+  code outside the kernel compares it with the answer the solution notebook
+  recorded under the same key, and reports failures with the same specific
+  messages (public tests) or a description of the case only (hidden tests).
+
+So at grading time no expected value is ever computed in the student's kernel,
+and the grader removes the functions themselves from the test cells before they
+run (``rnncourse.autograder.strip``).
+
+``submit(key, value)`` records a value that only the grader compares (no local
+check), for instance the predictions of a trained model.
 
 Test cells of graded notebooks import only this module from ``rnncourse``.
 """
@@ -22,20 +32,40 @@ import re
 import numpy as np
 
 ANSWERS_ENV = "RNNCOURSE_ANSWERS_DIR"
+CHECKS = ("check_array", "check_scalar", "check_equal", "check_shape", "check_mse")
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_seen: dict[str, object] = {}
+_order: list[str] = []  # keys in the order they were recorded: messages follow the cell's order
+
+
+def grading() -> bool:
+    """True while the grader runs the notebook (answers go to ``RNNCOURSE_ANSWERS_DIR``)."""
+    return bool(os.environ.get(ANSWERS_ENV))
 
 
 def _describe(x) -> str:
     if isinstance(x, np.ndarray):
         return f"numpy array of shape {x.shape} and dtype {x.dtype}"
+    if _is_tensor(x):
+        return f"torch tensor of shape {tuple(x.shape)} and dtype {x.dtype}"
+    return f"{type(x).__name__}"
+
+
+def _is_tensor(x) -> bool:
     try:
         import torch
-
-        if isinstance(x, torch.Tensor):
-            return f"torch tensor of shape {tuple(x.shape)} and dtype {x.dtype}"
     except ImportError:  # pragma: no cover - torch is a dependency
-        pass
-    return f"{type(x).__name__}"
+        return False
+    return isinstance(x, torch.Tensor)
+
+
+def _container(x) -> str:
+    """'numpy array', 'torch tensor' or the type's name: the family a check compares."""
+    if type(x) is np.ndarray:
+        return "numpy array"
+    if _is_tensor(x):
+        return "torch tensor"
+    return type(x).__name__
 
 
 def _fail(name: str, problem: str, hint: str) -> None:
@@ -53,73 +83,42 @@ def as_numpy(value, name: str = "value") -> np.ndarray:
     """
     if type(value) is np.ndarray:
         return value
-    try:
-        import torch
-
-        if isinstance(value, torch.Tensor):
-            return value.detach().cpu().numpy()
-    except ImportError:  # pragma: no cover
-        pass
+    if _is_tensor(value):
+        return value.detach().cpu().numpy()
     raise TypeError(f"{name}: expected a numpy array or torch tensor, got {_describe(value)}")
 
 
-def check_array(got, expected, name: str, hint: str = "", rtol: float = 1e-7,
-                atol: float = 1e-9, check_dtype: bool = True) -> None:
-    """Assert that ``got`` is an array equal to ``expected`` (same type family, shape, dtype, values).
+# --- the comparisons, shared by the local checks and the grader ------------------------------------
 
-    ``got`` must be a ``numpy.ndarray`` when ``expected`` is one and a ``torch.Tensor``
-    when ``expected`` is one.  The failure message reports the first wrong entry and
-    the largest error, followed by ``hint``.
-    """
-    try:
-        import torch
-        tensor_types = (torch.Tensor,)
-    except ImportError:  # pragma: no cover
-        tensor_types = ()
-    if isinstance(expected, tensor_types):
-        if not isinstance(got, tensor_types):
-            _fail(name, f"expected a torch tensor, got {_describe(got)}", hint)
-    elif type(got) is not np.ndarray:
-        _fail(name, f"expected a numpy array, got {_describe(got)}", hint)
-    got_np, exp_np = as_numpy(got, name), as_numpy(expected, name)
-    if got_np.shape != exp_np.shape:
-        _fail(name, f"expected shape {exp_np.shape}, got {got_np.shape}", hint)
-    if check_dtype and got_np.dtype != exp_np.dtype:
-        _fail(name, f"expected dtype {exp_np.dtype}, got {got_np.dtype}", hint)
-    if not np.all(np.isfinite(got_np)) and np.all(np.isfinite(exp_np)):
-        _fail(name, "contains NaN or infinity", hint)
-    close = np.isclose(got_np, exp_np, rtol=rtol, atol=atol)
+def array_problem(got, expected, rtol: float, atol: float, check_dtype: bool) -> str | None:
+    """What is wrong with array ``got`` against ``expected`` (both numpy arrays), or None."""
+    if got.shape != expected.shape:
+        return f"expected shape {expected.shape}, got {got.shape}"
+    if check_dtype and got.dtype != expected.dtype:
+        return f"expected dtype {expected.dtype}, got {got.dtype}"
+    if got.dtype.kind not in "biufc" or expected.dtype.kind not in "biufc":
+        if not np.array_equal(got, expected):
+            return "the values differ"
+        return None
+    if not np.all(np.isfinite(got)) and np.all(np.isfinite(expected)):
+        return "contains NaN or infinity"
+    close = np.isclose(got, expected, rtol=rtol, atol=atol, equal_nan=True)
     if not np.all(close):
         bad = np.argwhere(~close)
         first = tuple(int(i) for i in bad[0])
-        err = float(np.max(np.abs(got_np.astype(np.float64) - exp_np.astype(np.float64))))
-        _fail(name, f"{len(bad)} of {exp_np.size} entries are wrong; first at index {first}: "
-              f"got {got_np[first]!r}, expected {exp_np[first]!r} (largest error {err:.3g})", hint)
+        err = float(np.max(np.abs(got.astype(np.float64) - expected.astype(np.float64))))
+        return (f"{len(bad)} of {expected.size} entries are wrong; first at index {first}: "
+                f"got {got[first].item()!r}, expected {expected[first].item()!r} (largest error {err:.3g})")
+    return None
 
 
-def check_scalar(got, expected: float, name: str, hint: str = "", rtol: float = 1e-7,
-                 atol: float = 1e-9) -> None:
-    """Assert that ``got`` is a real number (Python or NumPy scalar) close to ``expected``."""
-    if isinstance(got, bool) or not isinstance(got, (int, float, np.integer, np.floating)):
-        _fail(name, f"expected a number, got {_describe(got)}", hint)
+def scalar_problem(got: float, expected: float, rtol: float, atol: float) -> str | None:
     if not np.isclose(float(got), float(expected), rtol=rtol, atol=atol):
-        _fail(name, f"expected {expected!r}, got {got!r}", hint)
+        return f"expected {float(expected)!r}, got {float(got)!r}"
+    return None
 
 
-def check_equal(got, expected, name: str, hint: str = "") -> None:
-    """Assert exact equality for plain Python values (int, str, bool, tuples and lists of them)."""
-    if type(got) is not type(expected):
-        _fail(name, f"expected a {type(expected).__name__}, got {_describe(got)}", hint)
-    if got != expected:
-        _fail(name, f"expected {expected!r}, got {got!r}", hint)
-
-
-def check_shape(got, expected_shape: tuple, name: str, hint: str = "") -> None:
-    """Assert that ``got`` is an array or tensor of shape ``expected_shape``."""
-    arr = as_numpy(got, name) if not isinstance(got, np.ndarray) else got
-    if tuple(arr.shape) != tuple(expected_shape):
-        _fail(name, f"expected shape {tuple(expected_shape)}, got {tuple(arr.shape)}", hint)
-
+# --- recording ---------------------------------------------------------------------------------------
 
 def _plain(value, key: str) -> np.ndarray:
     if isinstance(value, (bool, int, float, str, np.bool_, np.integer, np.floating)):
@@ -132,13 +131,171 @@ def _plain(value, key: str) -> np.ndarray:
     return arr
 
 
-def submit(key: str, value, rtol: float = 1e-6, atol: float = 1e-9, target=None,
-           max_mse: float | None = None) -> None:
-    """Record ``value`` as the answer named ``key`` (``"<grade_id>/<name>"``) for the grader.
+def _check_key(key) -> None:
+    if not isinstance(key, str) or not _KEY.match(key) or "__" in key:
+        raise ValueError(f"answer key must look like 'grade_id/name' (letters, digits, '_', '-', '.'; "
+                         f"no '__'), got {key!r}")
+    try:  # one key, one answer: a loop must put its case into the key
+        cell = get_ipython().execution_count  # noqa: F821 - defined inside IPython
+    except NameError:
+        return
+    if _seen.get(key) == cell and not grading():
+        raise ValueError(f"answer key {key!r} is used twice in one cell: make it unique (add the case)")
+    _seen[key] = cell
+
+
+def _check_lazy(expected, what: str = "expected") -> None:
+    if not callable(expected) and not grading():
+        raise TypeError(f"{what} must be a function of no argument (lambda: ...) that computes it, got "
+                        f"{_describe(expected)}: at grading time it is never called")
+
+
+def _record(key: str, value, meta: dict, target=None) -> None:
+    """Write ``value`` (plain data) and ``meta`` to the answers folder, when grading."""
+    folder = os.environ.get(ANSWERS_ENV)
+    if not folder:
+        return
+    stem = os.path.join(folder, key.replace("/", "__"))
+    _order.append(key)
+    meta = {"key": key, "order": len(_order), **meta}
+    with open(stem + ".npy", "wb") as handle:
+        np.save(handle, value, allow_pickle=False)
+    if target is not None:
+        with open(stem + ".target", "wb") as handle:
+            np.save(handle, target, allow_pickle=False)
+    with open(stem + ".json", "w") as handle:
+        json.dump(meta, handle)
+
+
+def _record_got(key: str, got, meta: dict) -> None:
+    """Record ``got``; something that is not plain data is recorded as invalid (a failed answer)."""
+    meta = {**meta, "container": _container(got)}
+    try:
+        value = np.array(_plain(got, key), copy=True)
+    except (TypeError, ValueError):
+        _record(key, np.zeros(0), {**meta, "invalid": True})
+        return
+    _record(key, value, meta)
+
+
+# --- the checks --------------------------------------------------------------------------------------
+
+def check_array(key: str, got, expected, name: str, hint: str = "", rtol: float = 1e-7,
+                atol: float = 1e-9, check_dtype: bool = True) -> None:
+    """``got`` must be an array like ``expected()`` (same type family, shape, dtype, values).
+
+    ``expected`` is a function of no argument returning a numpy array or a torch
+    tensor; ``got`` must be a ``numpy.ndarray`` when that is one, a ``torch.Tensor``
+    when that is one.  The failure message reports the first wrong entry and the
+    largest error, followed by ``hint``.
+    """
+    _check_key(key)
+    _check_lazy(expected)
+    meta = {"kind": "array", "name": name, "hint": hint, "rtol": float(rtol), "atol": float(atol),
+            "check_dtype": bool(check_dtype)}
+    if not grading():
+        want = expected()
+        family = _container(want)
+        if family not in ("numpy array", "torch tensor"):
+            raise TypeError(f"{key}: the expected value must be a numpy array or torch tensor, got {family}")
+        if _container(got) != family:
+            _fail(name, f"expected a {family}, got {_describe(got)}", hint)
+        problem = array_problem(as_numpy(got, name), as_numpy(want, name), rtol, atol, check_dtype)
+        if problem:
+            _fail(name, problem, hint)
+    if _container(got) in ("numpy array", "torch tensor"):
+        _record_got(key, got, meta)
+    else:
+        _record(key, np.zeros(0), {**meta, "container": _container(got), "invalid": True})
+
+
+def check_scalar(key: str, got, expected, name: str, hint: str = "", rtol: float = 1e-7,
+                 atol: float = 1e-9) -> None:
+    """``got`` must be a real number (Python or NumPy scalar, not a bool) close to ``expected()``."""
+    _check_key(key)
+    _check_lazy(expected)
+    meta = {"kind": "scalar", "name": name, "hint": hint, "rtol": float(rtol), "atol": float(atol)}
+    is_number = not isinstance(got, bool) and isinstance(got, (int, float, np.integer, np.floating))
+    if not grading():
+        if not is_number:
+            _fail(name, f"expected a number, got {_describe(got)}", hint)
+        problem = scalar_problem(got, expected(), rtol, atol)
+        if problem:
+            _fail(name, problem, hint)
+    if is_number:
+        _record(key, np.asarray(float(got)), {**meta, "container": "number"})
+    else:
+        _record(key, np.zeros(0), {**meta, "container": _container(got), "invalid": True})
+
+
+def check_equal(key: str, got, expected, name: str, hint: str = "") -> None:
+    """Exact equality with ``expected()`` for plain Python values (int, str, bool, lists and tuples of them)."""
+    _check_key(key)
+    _check_lazy(expected)
+    meta = {"kind": "equal", "name": name, "hint": hint}
+    if not grading():
+        want = expected()
+        if type(got) is not type(want):
+            _fail(name, f"expected a {type(want).__name__}, got {_describe(got)}", hint)
+        if got != want:
+            _fail(name, f"expected {want!r}, got {got!r}", hint)
+    _record_got(key, got, meta)
+
+
+def check_shape(key: str, got, expected, name: str, hint: str = "") -> None:
+    """``got`` must be an array or tensor of shape ``expected()`` (a tuple of ints)."""
+    _check_key(key)
+    _check_lazy(expected)
+    meta = {"kind": "shape", "name": name, "hint": hint}
+    has_shape = type(got) is np.ndarray or _is_tensor(got)
+    if not grading():
+        if not has_shape:
+            _fail(name, f"expected a numpy array or torch tensor, got {_describe(got)}", hint)
+        want = tuple(expected())
+        if tuple(got.shape) != want:
+            _fail(name, f"expected shape {want}, got {tuple(got.shape)}", hint)
+    if has_shape:
+        _record(key, np.asarray(tuple(got.shape), dtype=np.int64).reshape(-1),
+                {**meta, "container": _container(got)})
+    else:
+        _record(key, np.zeros(0), {**meta, "container": _container(got), "invalid": True})
+
+
+def check_mse(key: str, predictions, target, max_mse: float, name: str, hint: str = "") -> None:
+    """The mean squared error of ``predictions`` against ``target()`` must be at most ``max_mse``.
+
+    For a trained model, whose predictions differ between correct solutions.  During
+    grading the student's predictions are scored outside the kernel against the
+    targets that the *solution's* run recorded (the test cell runs without
+    ``target`` there); only that run, which keeps the function, records them.
+    """
+    _check_key(key)
+    _check_lazy(target, "target")
+    meta = {"kind": "mse", "mode": "mse", "name": name, "hint": hint, "max_mse": float(max_mse)}
+    if not grading():
+        want = as_numpy(target(), name).astype(np.float64)
+        got = as_numpy(predictions, name)
+        if got.shape != want.shape:
+            _fail(name, f"expected shape {want.shape}, got {got.shape}", hint)
+        mse = float(np.mean((got.astype(np.float64) - want) ** 2))
+        if not mse <= max_mse:
+            _fail(name, f"mean squared error {mse:.4g} above {max_mse:g}", hint)
+    try:
+        value = np.array(_plain(predictions, key), copy=True)
+    except (TypeError, ValueError):
+        _record(key, np.zeros(0), {**meta, "container": _container(predictions), "invalid": True})
+        return
+    recorded = np.array(_plain(target(), key), copy=True) if callable(target) else None
+    _record(key, value, {**meta, "container": _container(predictions)}, target=recorded)
+
+
+def submit(key: str, value, name: str = "", hint: str = "", rtol: float = 1e-6, atol: float = 1e-9,
+           target=None, max_mse: float | None = None) -> None:
+    """Record ``value`` as the answer named ``key`` for the grader only (no local check).
 
     ``value`` must be plain data: a numpy array, a torch tensor, a Python or NumPy
     number, bool or string, or a list/tuple of those.  The grader compares it with
-    the answer the solution notebook submitted under the same key:
+    the answer the solution notebook recorded under the same key:
 
     * by default, floats within the solution's ``rtol``/``atol`` and everything
       else exactly: submit values that every correct solution reproduces;
@@ -146,25 +303,14 @@ def submit(key: str, value, rtol: float = 1e-6, atol: float = 1e-9, target=None,
       differ between correct solutions: the mean squared error between ``value``
       and the *solution's* ``target`` must be at most the solution's ``max_mse``.
     """
-    if not isinstance(key, str) or not _KEY.match(key) or "__" in key:
-        raise ValueError(f"answer key must look like 'grade_id/name' (letters, digits, '_', '-', '.'; "
-                         f"no '__'), got {key!r}")
+    _check_key(key)
     if (target is None) != (max_mse is None):
         raise ValueError("give both target and max_mse, or neither")
     arr = np.array(_plain(value, key), copy=True)
-    meta = {"key": key, "rtol": float(rtol), "atol": float(atol)}
+    meta = {"kind": "answer", "name": name, "hint": hint, "rtol": float(rtol), "atol": float(atol)}
     if target is not None:
         target = np.array(_plain(target, key), copy=True)
         if target.shape != arr.shape:
             raise ValueError(f"{key}: target has shape {target.shape} but value has shape {arr.shape}")
         meta.update(mode="mse", max_mse=float(max_mse))
-    folder = os.environ.get(ANSWERS_ENV)
-    if folder:
-        stem = os.path.join(folder, key.replace("/", "__"))
-        with open(stem + ".npy", "wb") as handle:
-            np.save(handle, arr, allow_pickle=False)
-        if target is not None:
-            with open(stem + ".target", "wb") as handle:
-                np.save(handle, target, allow_pickle=False)
-        with open(stem + ".json", "w") as handle:
-            json.dump(meta, handle)
+    _record(key, arr, meta, target=target)

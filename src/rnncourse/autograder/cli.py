@@ -10,19 +10,34 @@
    ``--allow-unsandboxed`` is given, and then says which protections are missing);
 2. the solution notebook, in the sandbox, to record the reference answers;
 3. the pre-grading scan, which flags submissions for manual review;
-4. nbgrader's own ``autograde``, one student at a time, with the kernel in the
-   sandbox and every test cell's answers checked outside the kernel;
-5. nbgrader's ``generate_feedback`` and ``export`` (CSV), and a report
-   ``reports/<assignment>.csv`` with scores and flags.
+4. the submissions that are new or changed since they were last graded (``--force``:
+   all), each repaired (``repair``: duplicated grade ids, changed cell types, missing
+   cell ids, old format, other kernelspec) and sanitized as nbgrader does, and sent,
+   with the reference answers, to a worker: ``--workers N`` local processes (default:
+   one per core) or the workers of a Dask cluster (``--scheduler tcp://host:8786``).
+   A worker strips the expected values from the test cells, runs the kernel in the
+   sandbox and checks every test cell's answers outside the kernel (worker.py); the
+   trusted test results come back with the executed notebook;
+5. one writer, in this process, passes each result through nbgrader's own
+   ``autograde`` (writer.py) and writes feedback that shows no hidden test
+   (``feedback``), so the gradebook has a single writer; a worker that dies is
+   retried once, alone, then the submission is flagged;
+6. a report ``reports/<assignment>.csv`` (and ``.json``) with scores, points pending
+   a person's grade, flags and repairs, and nbgrader's ``export`` (CSV).
+
+Every temporary file of a run lives in one folder ``$TMPDIR/rg-*`` of its own, removed
+at the end.
 """
 from __future__ import annotations
 
 import argparse
+import copy
 import csv
 import fcntl
 import fnmatch
 import hashlib
 import json
+import multiprocessing.util
 import os
 import shutil
 import subprocess
@@ -34,29 +49,37 @@ from pathlib import Path
 
 import nbformat
 from nbconvert.preprocessors import ClearMetadataPreprocessor
-from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput,
                                     SaveAutoGrades)
+from tqdm import tqdm
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
+from . import feedback, repair
 from .answers import save_answers
 from .execute import SandboxedExecute
+from .parallel import Pool, dask_pool, local_pool, run_tasks
+from .prepare import folder_files, make_task, notebook_names, submission_digest
 from .sandbox import missing_protections
 from .scan import scan_folder
+from .strip import StripReferences
 from .verify import VerifyAnswers
+from .worker import worker_settings
+from .writer import WRITER_PREPROCESSORS, GradingState, Writer, db_url_of, students_in_gradebook
+from .writer import score_of, zero_submission  # noqa: F401 (kept importable from here)
 
 
-def load_config(course: Path, sandboxed: bool, reference_dir: Path, timeout: int | None) -> Config:
+def load_config(course: Path, sandboxed: bool, reference_dir: Path, timeout: int | None,
+                disk_mib: int | None = None) -> Config:
     """The course's nbgrader_config.py plus the safe grading pipeline."""
     config = Config()
     if (course / "nbgrader_config.py").exists():
         config.merge(PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config())
     config.CourseDirectory.root = str(course)
     config.Autograde.autograde_preprocessors = [
-        SandboxedExecute, IgnorePattern, VerifyAnswers, ClearMetadataPreprocessor, LimitOutput,
+        StripReferences, SandboxedExecute, IgnorePattern, VerifyAnswers, ClearMetadataPreprocessor, LimitOutput,
         SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
     config.SandboxedExecute.hidden_paths = [str(course)]
     config.SandboxedExecute.sandboxed = sandboxed
@@ -70,6 +93,11 @@ def load_config(course: Path, sandboxed: bool, reference_dir: Path, timeout: int
     config.OverwriteCells.add_missing_cells = True
     config.IgnorePattern.enabled = True
     config.IgnorePattern.pattern = r"[\s\S]*"
+    if disk_mib:
+        config.SandboxedExecute.disk_bytes = disk_mib * 2**20
+    # hooks: repair each submission's copy before grading; record trusted test results for feedback
+    repair.configure(config, course, Path(reference_dir).parent)
+    feedback.configure(config, Path(reference_dir).parent)
     return config
 
 
@@ -122,47 +150,93 @@ def students(coursedir: CourseDirectory, assignment: str, pattern: str) -> list[
     return [s for s in found if fnmatch.fnmatch(s, pattern)]
 
 
-def zero_submission(course: Path, config: Config, assignment: str, student: str) -> None:
-    """A submission that could not be graded gets no points (until a human looks at it)."""
-    with Gradebook(config.CourseDirectory.db_url or f"sqlite:///{course / 'gradebook.db'}") as gb:
-        try:
-            submission = gb.find_submission(assignment, student)
-        except MissingEntry:
-            return
-        for notebook in submission.notebooks:
-            for grade in notebook.grades:
-                grade.auto_score = 0
-                grade.manual_score = None
-                grade.needs_manual_grade = True
-        gb.db.commit()
+def check_sandbox(args) -> bool | None:
+    """Step 1: True when the sandbox runs, False to grade without bubblewrap, None to refuse."""
+    missing = missing_protections()
+    if not missing:
+        return True
+    print("The sandbox cannot run on this machine. Missing protections:", file=sys.stderr)
+    for item in missing:
+        print(f"  - {item}", file=sys.stderr)
+    if not args.allow_unsandboxed:
+        print("Refusing to grade. Install bubblewrap (apt-get install bubblewrap) or pass "
+              "--allow-unsandboxed to grade without these protections.", file=sys.stderr)
+        return None
+    print("Grading WITHOUT the protections above (answers are still checked outside the kernel).",
+          file=sys.stderr)
+    return not [m for m in missing if "bwrap" in m]
 
 
-def score_of(course: Path, config: Config, assignment: str, student: str) -> tuple[float, float]:
-    with Gradebook(config.CourseDirectory.db_url or f"sqlite:///{course / 'gradebook.db'}") as gb:
-        try:
-            submission = gb.find_submission(assignment, student)
-        except MissingEntry:
-            return 0.0, gb.find_assignment(assignment).max_score
-        return submission.score, submission.max_score
+def own_scratch() -> Path:
+    """Step 3: this run keeps every temporary file (kernels, tasks) in a folder of its own.
+
+    The folder is made in the temporary folder the command was started with ($TMPDIR)
+    and kept short: the kernels' Unix sockets live inside it and a socket path may not
+    exceed 107 bytes. It is removed when the run ends.
+    """
+    multiprocessing.util.get_temp_dir()   # the pools' own folder stays outside: multiprocessing removes it last
+    if len(tempfile.gettempdir()) > 48:
+        raise SystemExit(f"TMPDIR {tempfile.gettempdir()} is too long for the kernels' sockets: "
+                         "expected a folder of at most 48 characters, such as /tmp")
+    scratch = Path(tempfile.mkdtemp(prefix="rg-"))
+    scratch.chmod(0o711)
+    os.environ["TMPDIR"] = str(scratch)   # local worker processes inherit it
+    tempfile.tempdir = str(scratch)
+    return scratch
+
+
+def select(args, coursedir: CourseDirectory, state: GradingState, salt: str, course: Path, config):
+    """Step 5: (student, digest) still to grade, and the records of those already graded (resume)."""
+    todo, done = [], {}
+    in_gradebook = students_in_gradebook(course, config, args.assignment)
+    for student in students(coursedir, args.assignment, args.student):
+        folder = Path(coursedir.format_path(coursedir.submitted_directory, student, args.assignment))
+        digest = submission_digest(folder, coursedir.ignore, salt)
+        record = None if args.force else state.load(student)
+        if record and record.get("digest") == digest and student in in_gradebook:
+            done[student] = record
+        else:
+            todo.append((student, digest))
+    return todo, done
+
+
+def open_pool(args) -> tuple[Pool, Pool]:
+    """Step 6: where the tasks run: local worker processes, or a Dask cluster."""
+    if args.scheduler:
+        pool = dask_pool(args.scheduler)
+        return pool, pool
+    return local_pool(args.workers), local_pool(1)
+
+
+def write_reports(course: Path, assignment: str, rows: list[dict]) -> Path:
+    """Step 8: reports/<assignment>.csv and .json, one row per student."""
+    reports = course / "reports"
+    reports.mkdir(exist_ok=True)
+    with open(reports / f"{assignment}.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["student", "score", "max_score", "pending", "seconds",
+                                                    "needs_review", "flags", "repairs"])
+        writer.writeheader()
+        writer.writerows(rows)
+    (reports / f"{assignment}.json").write_text(json.dumps(rows, indent=1))
+    return reports / f"{assignment}.csv"
+
+
+def export_grades(course: Path) -> int:
+    """Step 9: nbgrader's CSV export of the whole gradebook."""
+    export = subprocess.run([sys.executable, "-m", "nbgrader", "export", f"--to={course / 'grades.csv'}"],
+                            cwd=course, capture_output=True, text=True,
+                            env={**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"})
+    if export.returncode != 0:
+        print(export.stdout + export.stderr, file=sys.stderr)
+    return export.returncode
 
 
 def grade(args) -> int:
     course = Path(args.course).resolve()
-    missing = missing_protections()
-    sandboxed = not missing
-    if missing:
-        print("The sandbox cannot run on this machine. Missing protections:", file=sys.stderr)
-        for item in missing:
-            print(f"  - {item}", file=sys.stderr)
-        if not args.allow_unsandboxed:
-            print("Refusing to grade. Install bubblewrap (apt-get install bubblewrap) or pass "
-                  "--allow-unsandboxed to grade without these protections.", file=sys.stderr)
-            return 2
-        fatal = [m for m in missing if "bwrap" in m]
-        sandboxed = not fatal
-        print("Grading WITHOUT the protections above (answers are still checked outside the kernel).",
-              file=sys.stderr)
-    workdir = course / ".grading" / args.assignment
+    sandboxed = check_sandbox(args)                                          # 1. the sandbox
+    if sandboxed is None:
+        return 2
+    workdir = course / ".grading" / args.assignment                          # 2. one run per assignment
     workdir.mkdir(parents=True, exist_ok=True)
     lock = open(workdir / "lock", "w")
     try:
@@ -170,46 +244,76 @@ def grade(args) -> int:
     except BlockingIOError:
         print(f"another grading run holds {workdir / 'lock'}: the gradebook allows one writer", file=sys.stderr)
         return 3
-    config = load_config(course, sandboxed, workdir / "reference", args.timeout)
+    scratch = own_scratch()                                                  # 3. its own scratch folder
+    try:
+        return _grade(args, course, workdir, scratch, sandboxed)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _grade(args, course: Path, workdir: Path, scratch: Path, sandboxed: bool) -> int:
+    config = load_config(course, sandboxed, workdir / "reference", args.timeout, args.disk_mib)
+    config.RepairSubmission.notes_dir = ""   # what repair changed travels with each task to the writer's row
     coursedir = CourseDirectory(config=config)
-    reference_answers(course, coursedir, args.assignment, config)
+    reference = reference_answers(course, coursedir, args.assignment, config)      # 4. reference answers
+    salt = (reference / "digest.txt").read_text()
+    state = GradingState(workdir / "graded")
+    todo, done = select(args, coursedir, state, salt, course, config)              # 5. what is left to grade
 
     release = Path(coursedir.format_path(coursedir.release_directory, ".", args.assignment))
-    api = NbGraderAPI(coursedir=coursedir, config=config)
-    rows = []
-    for student in students(coursedir, args.assignment, args.student):
-        folder = Path(coursedir.format_path(coursedir.submitted_directory, student, args.assignment))
-        flags = [f"{f.where}: {f.why}" for f in scan_folder(folder, release)]
-        start = time.perf_counter()
-        result = api.autograde(args.assignment, student, force=True, create=True)
-        seconds = time.perf_counter() - start
-        if not result["success"]:
-            zero_submission(course, config, args.assignment, student)
-            reason = (result.get("error") or result.get("log") or "").strip().splitlines()
-            flags.append("grading failed, scored 0 pending review: " + (reason[-1] if reason else "unknown error"))
-        score, max_score = score_of(course, config, args.assignment, student)
-        rows.append({"student": student, "score": score, "max_score": max_score, "seconds": round(seconds, 1),
-                     "needs_review": bool(flags), "flags": " | ".join(flags)})
-        print(f"{student:24s} {score:6.1f} / {max_score:<6.1f} {seconds:6.1f} s"
-              + (f"   REVIEW: {len(flags)} flag(s)" if flags else ""))
-        if not args.no_feedback and result["success"]:
-            api.generate_feedback(args.assignment, student, force=True)
+    db_url = db_url_of(course, config)
+    names = notebook_names(db_url, args.assignment)
+    reference_files = folder_files(reference, [], notebooks=True)
+    settings = worker_settings(config)
+    writer_config = copy.deepcopy(config)
+    writer_config.Autograde.autograde_preprocessors = WRITER_PREPROCESSORS
+    writer = Writer(course, writer_config, NbGraderAPI(coursedir=CourseDirectory(config=writer_config),
+                                                       config=writer_config),
+                    args.assignment, state, feedback=not args.no_feedback, record_dir=workdir / "results")
+    for student, record in done.items():
+        writer.feedback_only(student, record)
+    digests, flags = dict(todo), {}
 
-    reports = course / "reports"
-    reports.mkdir(exist_ok=True)
-    with open(reports / f"{args.assignment}.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["student", "score", "max_score", "seconds", "needs_review",
-                                                    "flags"])
-        writer.writeheader()
-        writer.writerows(rows)
-    (reports / f"{args.assignment}.json").write_text(json.dumps(rows, indent=1))
-    export = subprocess.run([sys.executable, "-m", "nbgrader", "export", f"--to={course / 'grades.csv'}"],
-                            cwd=course, capture_output=True, text=True,
-                            env={**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"})
-    if export.returncode != 0:
-        print(export.stdout + export.stderr, file=sys.stderr)
+    def tasks():                                                                  # prepared lazily, in order
+        for student, _ in todo:
+            folder = Path(coursedir.format_path(coursedir.submitted_directory, student, args.assignment))
+            flags[student] = [f"{f.where}: {f.why}" for f in scan_folder(folder, release)]
+            yield make_task(folder, release, args.assignment, student, names, config, db_url, coursedir.ignore,
+                            reference_files, settings, str(scratch))
+
+    pool, retry_pool = open_pool(args)                                            # 6. the workers
+    print(f"grading {len(todo)} submission(s) of {args.assignment} on {pool.name}"
+          + (f"; {len(done)} already graded and unchanged" if done else ""))
+    bar = tqdm(total=len(todo), unit="submission", dynamic_ncols=True, disable=None, file=sys.stderr)
+    failures = 0
+
+    def on_result(task, result):                                                  # 7. the single writer
+        nonlocal failures
+        crashed = result.error.startswith("the worker grading this submission died")
+        row = writer.record(task, result, digests[task.student], flags.pop(task.student, []),
+                            keep_state=not crashed)
+        failures += bool(row["needs_review"])
+        where = f"  [{result.host}:{result.pid}]" if result.pid else ""
+        tqdm.write(f"{row['student']:24s} {row['score']:6.1f} / {row['max_score']:<6.1f} {row['seconds']:6.1f} s"
+                   + (f"   pending {row['pending']:g}" if row["pending"] else "")
+                   + (f"   REVIEW: {row['flags'].count(' | ') + 1} flag(s)" if row["flags"] else "")
+                   + where, file=sys.stdout)
+        bar.update(1)
+        bar.set_postfix(review=failures, refresh=False)
+
+    try:
+        run_tasks(tasks(), pool, retry_pool, on_result)
+    finally:
+        bar.close()
+        pool.close()
+        if retry_pool is not pool:
+            retry_pool.close()
+
+    rows = [writer.rows.get(s) or done[s]["row"] for s in sorted({*writer.rows, *done})]
+    report = write_reports(course, args.assignment, rows)                         # 8. reports
+    if export_grades(course) != 0:                                                # 9. nbgrader's CSV export
         return 1
-    print(f"report: {reports / (args.assignment + '.csv')}   grades: {course / 'grades.csv'}")
+    print(f"report: {report}   grades: {course / 'grades.csv'}")
     return 0
 
 
@@ -242,8 +346,16 @@ def main(argv=None) -> int:
         p.set_defaults(func=func)
         if name == "grade":
             p.add_argument("--timeout", type=int, default=None, help="seconds per cell (default: the config's)")
-            p.add_argument("--no-feedback", action="store_true", help="skip generate_feedback")
+            p.add_argument("--no-feedback", action="store_true", help="skip the students' feedback")
+            p.add_argument("--disk-mib", type=int, default=None,
+                           help="MiB of each writable folder of a kernel (default: 256, or the config's)")
             p.add_argument("--allow-unsandboxed", action="store_true",
                            help="grade even where the sandbox cannot run (says what is missing)")
+            p.add_argument("--workers", type=int, default=None,
+                           help="submissions graded at once on this machine (default: number of cores)")
+            p.add_argument("--scheduler", default=None,
+                           help="grade on a Dask cluster instead: its scheduler address, e.g. tcp://host:8786")
+            p.add_argument("--force", action="store_true",
+                           help="grade every selected submission again (default: only new or changed ones)")
     args = parser.parse_args(argv)
     return args.func(args)

@@ -22,6 +22,8 @@ class SandboxedExecute(Execute):
     max_output_bytes = Integer(Limits.output_bytes, help="outputs kept per cell").tag(config=True)
     memory_bytes = Integer(Limits.memory_bytes).tag(config=True)
     processes = Integer(Limits.processes).tag(config=True)
+    disk_bytes = Integer(Limits.disk_bytes, help="size of each of the kernel's writable folders (tmpfs)").tag(
+        config=True)
     sandboxed = Bool(True, help="run kernels in bubblewrap (False only where it cannot run)").tag(config=True)
 
     def __init__(self, *args, **kwargs):
@@ -33,13 +35,9 @@ class SandboxedExecute(Execute):
         km = super().create_kernel_manager()
         km.policy = Policy(hidden=[Path(p) for p in self.hidden_paths],
                            limits=Limits(memory_bytes=self.memory_bytes, processes=self.processes,
-                                         output_bytes=self.max_output_bytes))
-        answers = km.scratch / "answers"
-        answers.mkdir(exist_ok=True)
-        answers.chmod(0o777)
-        km.answers_dir = str(answers)
+                                         output_bytes=self.max_output_bytes, disk_bytes=self.disk_bytes))
         km.sandboxed = self.sandboxed
-        self._answers_dir = answers
+        self._answers_dir = km.setup_scratch()
         self._sandbox_km = km  # nbclient drops self.km at cleanup; the scratch folder must still go
         return km
 

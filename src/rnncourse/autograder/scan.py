@@ -33,7 +33,7 @@ BARE_NAME_ONLY = {"eval", "exec", "__import__", "setattr", "get_ipython"}
 SUSPICIOUS_MODULES = {"ctypes", "gc", "subprocess", "socket", "signal", "multiprocessing", "importlib",
                       "builtins", "ast", "inspect", "sqlite3", "sqlalchemy", "nbgrader", "nbformat", "shutil"}
 PROTECTED_MODULES = {"np", "numpy", "torch", "rnncourse", "grading", "builtins", "sys", "math"}
-PROTECTED_NAMES = {"check_array", "check_scalar", "check_equal", "check_shape", "submit", "print"}
+PROTECTED_NAMES = {"check_array", "check_scalar", "check_equal", "check_shape", "check_mse", "submit", "print"}
 PATH_WORDS = re.compile(r"gradebook|solutions/|\.db\b|autograded/|submitted/|nbgrader|\.grading", re.I)
 
 
@@ -46,6 +46,13 @@ class Flag:
 def _cell_name(cell, index: int) -> str:
     gid = cell.metadata.get("nbgrader", {}).get("grade_id")
     return f"cell {index}" + (f" ({gid})" if gid else "")
+
+
+def _namespace(node, modules: set) -> bool:
+    """``globals()``, ``vars(...)``, ``locals()`` or ``<module>.__dict__``: a namespace, not a container."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("globals", "vars", "locals"):
+        return True
+    return isinstance(node, ast.Attribute) and node.attr == "__dict__"
 
 
 def scan_code(source: str, where: str) -> list[Flag]:
@@ -93,6 +100,9 @@ def scan_code(source: str, where: str) -> list[Flag]:
                                                  "the tests rely on)"))
                 elif isinstance(target, ast.Name) and target.id in PROTECTED_NAMES:
                     flags.append(Flag(where, f"redefines the test helper {target.id}"))
+                elif isinstance(target, ast.Subscript) and _namespace(target.value, modules):
+                    flags.append(Flag(where, f"rebinds names through {ast.unparse(target.value)} (can replace "
+                                             "the test helpers or what the tests see)"))
         elif isinstance(node, ast.FunctionDef) and node.name in PROTECTED_NAMES:
             flags.append(Flag(where, f"redefines the test helper {node.name}"))
         elif isinstance(node, ast.FunctionDef) and node.name in ("__eq__", "__ne__", "__array_ufunc__",

@@ -7,7 +7,7 @@ from nbformat import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
-from .answers import load_answers, verify_cell
+from .answers import HEADER, failure_lines, load_answers
 
 
 class VerifyAnswers(NbGraderPreprocessor):
@@ -16,7 +16,10 @@ class VerifyAnswers(NbGraderPreprocessor):
     ``reference_dir/<notebook name>/`` holds the answers that the solution notebook
     submitted when it ran in the same sandbox.  A test cell whose answers are missing
     or differ gets an error output, so nbgrader's ``SaveAutoGrades`` scores it 0,
-    whatever the kernel printed.
+    whatever the kernel printed.  Its traceback says what is wrong: for a public
+    test as specifically as the check does in the student's environment, for a
+    hidden test only the case's description and the kind of failure (every such
+    line matches ``answers.HIDDEN_LINE``).
     """
 
     reference_dir = Unicode("", help="folder of reference answers, one subfolder per notebook").tag(config=True)
@@ -34,12 +37,12 @@ class VerifyAnswers(NbGraderPreprocessor):
             meta = cell.metadata.get("nbgrader", {})
             if cell.cell_type != "code" or not meta.get("grade") or meta.get("solution"):
                 continue
-            problems = verify_cell(meta["grade_id"], reference, submitted)
-            if problems:
+            hidden = meta["grade_id"].endswith("_hidden") or "BEGIN HIDDEN TESTS" in cell.source
+            lines = failure_lines(meta["grade_id"], reference, submitted, hidden)
+            if lines:
                 # first, so that nothing before it (an injected numeric result) can earn partial credit
                 cell.outputs.insert(0, NotebookNode(
                     output_type="error", ename="AnswerCheckFailed",
                     evalue="the grader's check of this cell's answers failed",
-                    traceback=["AnswerCheckFailed: the grader recomputed this test outside your notebook and "
-                               "your answers did not match:"] + [f"  {p}" for p in problems[:5]]))
+                    traceback=[HEADER] + lines))
         return nb, resources

@@ -1,0 +1,95 @@
+"""Turn one submission into a self-contained ``Task`` (in the main process, which reads the gradebook).
+
+The notebooks are sanitized exactly as ``nbgrader autograde`` does before it executes
+them, with the configured sanitizing steps (``repair`` first, then outputs cleared,
+test and locked cells restored from the gradebook, deleted test cells added back), so
+the worker executes what nbgrader would execute; what repair changed travels with the
+task to the writer's report. The task
+carries the submission's other files with the release's files over them and the
+reference answers; never the solutions.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import nbformat
+from nbgrader import utils
+from nbgrader.api import Gradebook
+from nbgrader.preprocessors import CheckCellMetadata, ClearOutput, DeduplicateIds, OverwriteCells, OverwriteKernelspec
+
+from .worker import MAX_FILES_BYTES, Task
+
+SANITIZE = [ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata]
+
+
+def cells_digest(nb) -> str:
+    """Digest of what grading depends on: each cell's type, source and nbgrader metadata."""
+    cells = [[c.cell_type, c.source, c.metadata.get("nbgrader", {})] for c in nb.cells]
+    return hashlib.sha256(json.dumps(cells, sort_keys=True).encode()).hexdigest()
+
+
+def folder_files(folder: Path, ignore: list[str], notebooks: bool = False) -> dict[str, bytes]:
+    """relative path -> bytes of the files under ``folder`` (nbgrader's ignore patterns apply)."""
+    if not folder.is_dir():
+        return {}
+    patterns = list(ignore) + ([] if notebooks else ["*.ipynb"])
+    files = {}
+    for name in sorted(utils.find_all_files(str(folder), patterns)):
+        path = Path(name)
+        if path.is_file() and not path.is_symlink():
+            files[str(path.relative_to(folder))] = path.read_bytes()
+    return files
+
+
+def submission_digest(folder: Path, ignore: list[str], salt: str) -> str:
+    """Digest of a submission folder (every file, notebooks included) and ``salt`` (the reference answers)."""
+    h = hashlib.sha256(salt.encode())
+    for rel, data in folder_files(folder, ignore, notebooks=True).items():
+        h.update(rel.encode() + b"\0" + hashlib.sha256(data).digest())
+    return h.hexdigest()
+
+
+def notebook_names(db_url: str, assignment: str) -> list[str]:
+    with Gradebook(db_url) as gb:
+        return sorted(nb.name for nb in gb.find_assignment(assignment).notebooks)
+
+
+def sanitize(path: Path, name: str, assignment: str, student: str, config, db_url: str):
+    """The notebook at ``path`` as nbgrader's autograde sanitizes it before execution, and what repair changed.
+
+    The steps are ``config``'s ``Autograde.sanitize_preprocessors`` (those the writer's autograde runs
+    too), nbgrader's defaults when it sets none.
+    """
+    nb = nbformat.read(str(path), as_version=4)
+    resources = {"unique_key": name, "output_files_dir": f"{name}_files",
+                 "nbgrader": {"student": student, "assignment": assignment, "notebook": name, "db_url": db_url}}
+    for pp in config.Autograde.get("sanitize_preprocessors") or SANITIZE:
+        nb, resources = pp(config=config)(nb, resources)
+    return nb, list(resources.get("rnncourse_repairs", []))
+
+
+def make_task(folder: Path, release: Path, assignment: str, student: str, names: list[str], config,
+              db_url: str, ignore: list[str], reference: dict[str, bytes], settings: dict,
+              scratch_root: str) -> Task:
+    """The task for one submission; ``Task.error`` says why it cannot be graded (then nothing runs)."""
+    task = Task(assignment=assignment, student=student, notebooks={}, reference=reference, settings=settings,
+                scratch_root=scratch_root)
+    try:
+        for name in names:
+            path = folder / f"{name}.ipynb"
+            if path.exists():
+                nb, repairs = sanitize(path, name, assignment, student, config, db_url)
+                task.repairs += [f"{name}: {note}" for note in repairs]
+                task.notebooks[name] = nbformat.writes(nb)
+                task.digests[name] = cells_digest(nb)
+        files = folder_files(folder, ignore)
+        files.update(folder_files(release, ignore))   # the release's files win, as nbgrader's source files do
+        if sum(len(v) for v in files.values()) > MAX_FILES_BYTES:
+            raise ValueError(f"the submission's files exceed {MAX_FILES_BYTES // 2**20} MiB")
+        task.files = files
+    except Exception as error:  # noqa: BLE001 - nbgrader reports the same failure when the writer grades it
+        task.notebooks, task.files = {}, {}
+        task.error = f"{type(error).__name__}: {error}".splitlines()[0]
+    return task

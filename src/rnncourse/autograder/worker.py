@@ -1,0 +1,167 @@
+"""What one grading worker does with one submission: execute it in the sandbox and check its answers.
+
+A worker never touches the gradebook, the course folder or the solutions. It gets a
+``Task`` (the repaired and sanitized notebooks, the submission's other files with the
+release's files over them, the reference answers, the settings) and hands back a
+``Result`` (the executed and verified notebooks, their cell scores and trusted test
+results, or the error that stopped them). Before the kernel starts, the expected
+values are stripped from the test cells (``strip``), so the submission can neither
+see nor recompute them. The same function runs in a local process pool or on a Dask worker on
+another machine: everything it needs travels with the task.
+
+Each task keeps its scratch files (working folder, the kernel's sockets and answers)
+in one folder of its own, removed when the task ends.
+"""
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MAX_FILES_BYTES = 64 * 2**20   # the submission's other files travel with the task up to this size
+
+
+@dataclass
+class Task:
+    """One submission, self-contained. ``notebooks``: notebook name (no suffix) -> sanitized notebook JSON."""
+
+    assignment: str
+    student: str
+    notebooks: dict[str, str]
+    files: dict[str, bytes] = field(default_factory=dict)        # relative path -> bytes (working folder)
+    reference: dict[str, bytes] = field(default_factory=dict)    # relative path -> bytes (answers folder)
+    settings: dict = field(default_factory=dict)                 # see worker_settings
+    digests: dict[str, str] = field(default_factory=dict)        # notebook name -> digest of its sanitized cells
+    scratch_root: str = ""                                       # where the task's scratch folder goes, if it exists
+    error: str = ""                                              # set when the submission could not be prepared
+    repairs: list[str] = field(default_factory=list)             # "<notebook>: <what repair changed>"
+
+
+@dataclass
+class Result:
+    """What a worker hands back. ``notebooks``: name -> executed notebook JSON; ``error``: why it failed."""
+
+    student: str
+    notebooks: dict[str, str] = field(default_factory=dict)
+    cell_scores: dict[str, dict[str, float]] = field(default_factory=dict)
+    # name -> grade_id -> {"grader": [...], "raised": [...]}: the trusted answer check's results (feedback)
+    test_results: dict[str, dict[str, dict]] = field(default_factory=dict)
+    error: str = ""
+    seconds: float = 0.0
+    host: str = ""
+    pid: int = 0
+    worker_peak_mb: float = 0.0    # peak resident memory of the worker process
+    kernel_peak_mb: float = 0.0    # largest peak resident memory of its finished child processes (kernels)
+
+
+SECTIONS = ("Execute", "SandboxedExecute", "IgnorePattern", "VerifyAnswers")
+
+
+def worker_settings(config) -> dict:
+    """The plain-data part of ``config`` that the execute-and-check preprocessors read."""
+    return {section: {key: value for key, value in config[section].items()}
+            for section in SECTIONS if section in config}
+
+
+def worker_config(settings: dict):
+    """A traitlets Config for the execute-and-check preprocessors from ``worker_settings``."""
+    from traitlets.config import Config
+
+    config = Config()
+    for section, values in settings.items():
+        for key, value in values.items():
+            setattr(config[section], key, value)
+    return config
+
+
+def cell_scores(nb) -> dict[str, float]:
+    """grade_id -> auto score of every autograded cell, as nbgrader's SaveAutoGrades scores it."""
+    from nbgrader import utils
+
+    scores = {}
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") and not meta.get("solution") and cell.cell_type == "code":
+            scores[meta["grade_id"]] = float(utils.determine_grade(cell)[0] or 0)
+    return scores
+
+
+def _write_tree(root: Path, files: dict[str, bytes]) -> None:
+    for rel, data in files.items():
+        path = (root / rel).resolve()
+        if root.resolve() not in path.parents:
+            raise ValueError(f"a task file escapes its folder: {rel!r}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+def _peaks() -> tuple[float, float]:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return round(own, 1), round(children, 1)
+
+
+def run_task(task: Task) -> Result:
+    """Strip the expected values from ``task``'s test cells, execute every notebook in the sandbox
+    and check its answers outside the kernel.
+
+    Errors of the submission (a dead kernel, a notebook that cannot run) come back in
+    ``Result.error``; only a crash of the worker itself raises.
+    """
+    import nbformat
+
+    from nbgrader.preprocessors import IgnorePattern
+
+    from .execute import SandboxedExecute
+    from .feedback import RecordingVerify
+    from .strip import StripReferences
+
+    start = time.perf_counter()
+    result = Result(student=task.student, host=os.uname().nodename, pid=os.getpid())
+    if task.error:
+        result.error = task.error
+        return result
+    root = Path(task.scratch_root) if task.scratch_root and Path(task.scratch_root).is_dir() else None
+    scratch = Path(tempfile.mkdtemp(prefix="t-", dir=root))   # short: kernel sockets live inside
+    scratch.chmod(0o711)   # the kernel's unprivileged user must reach its folders inside
+    previous_tempdir = tempfile.tempdir
+    try:
+        tempfile.tempdir = str(scratch)   # the kernel manager's own scratch folder goes here too
+        work = scratch / "work"
+        work.mkdir()
+        _write_tree(work, task.files)
+        reference = scratch / "reference"
+        reference.mkdir()
+        _write_tree(reference, task.reference)
+        config = worker_config(task.settings)
+        config.VerifyAnswers.reference_dir = str(reference)
+        # every kernel of this task sees the same working folder, as nbgrader's autograded/ folder
+        for name, text in sorted(task.notebooks.items()):
+            nb = nbformat.reads(text, as_version=4)
+            resources = {"unique_key": name, "metadata": {"path": str(work), "name": name},
+                         "nbgrader": {"student": task.student, "assignment": task.assignment, "notebook": name}}
+            sources = [cell.source for cell in nb.cells]
+            for pp in (StripReferences, SandboxedExecute, IgnorePattern, RecordingVerify):
+                nb, resources = pp(config=config)(nb, resources)
+            for cell, source in zip(nb.cells, sources):   # the instructor's autograded copy keeps every test
+                cell.source = source
+            result.notebooks[name] = nbformat.writes(nb)
+            result.cell_scores[name] = cell_scores(nb)
+            result.test_results[name] = resources.get("rnncourse_test_results", {})
+    except Exception as error:  # noqa: BLE001 - the submission's failure is reported, not raised
+        lines = traceback.format_exception_only(type(error), error)
+        result.error = "".join(lines).strip() or type(error).__name__
+        result.notebooks = {}
+        result.cell_scores = {}
+        result.test_results = {}
+    finally:
+        tempfile.tempdir = previous_tempdir
+        shutil.rmtree(scratch, ignore_errors=True)
+    result.seconds = round(time.perf_counter() - start, 2)
+    result.worker_peak_mb, result.kernel_peak_mb = _peaks()
+    return result

@@ -1,0 +1,203 @@
+"""The single writer: the one place that writes the gradebook, feedback, state and report rows.
+
+Workers execute and check submissions in parallel; their results come back here, one
+at a time, and go through nbgrader's own ``autograde`` with ``UseExecuted`` in place of
+execution: nbgrader sanitizes the submission again, ``UseExecuted`` swaps in the
+notebook the worker executed and verified (after checking that it is the same
+sanitized notebook), and nbgrader's ``SaveAutoGrades`` and late penalties write the
+gradebook as they always do. Only this process opens the gradebook for writing, so
+SQLite is safe and PostgreSQL sees one writer per assignment.
+
+The writer also stores the worker's trusted test results and writes the feedback
+from them (``feedback.write_feedback``: no hidden test, no grading output; nbgrader's
+``generate_feedback`` is never used), removes the feedback of a submission that could
+not be graded, and makes the report row: score, points pending a person's grade,
+flags, what repair changed, and ``needs_review`` when there are flags or pending points.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.preprocessors import AssignLatePenalties, CheckCellMetadata, LimitOutput, NbGraderPreprocessor, \
+    SaveAutoGrades
+
+from . import feedback as feedback_files
+from .prepare import cells_digest
+from .worker import Result, Task
+
+# (student, notebook) -> (digest of the sanitized notebook, executed notebook JSON) or an error message
+HANDOFF: dict[tuple[str, str], tuple[str, str] | str] = {}
+
+
+class UseExecuted(NbGraderPreprocessor):
+    """Stands in for execution: the notebook a worker executed and verified replaces the sanitized one."""
+
+    def preprocess(self, nb, resources):
+        key = (resources["nbgrader"]["student"], resources["nbgrader"]["notebook"])
+        entry = HANDOFF.get(key)
+        if entry is None:
+            raise RuntimeError(f"no executed notebook for {key[0]}/{key[1]}")
+        if isinstance(entry, str):
+            raise RuntimeError(entry)
+        digest, text = entry
+        if cells_digest(nb) != digest:
+            raise RuntimeError("the submission changed while it was being graded: grade it again")
+        return nbformat.reads(text, as_version=4), resources
+
+
+WRITER_PREPROCESSORS = [UseExecuted, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades, AssignLatePenalties,
+                        CheckCellMetadata]
+
+
+def db_url_of(course: Path, config) -> str:
+    return config.CourseDirectory.db_url or f"sqlite:///{course / 'gradebook.db'}"
+
+
+def zero_submission(course: Path, config, assignment: str, student: str) -> None:
+    """A submission that could not be graded gets no points (until a human looks at it)."""
+    with Gradebook(db_url_of(course, config)) as gb:
+        try:
+            submission = gb.find_submission(assignment, student)
+        except MissingEntry:
+            return
+        for notebook in submission.notebooks:
+            for grade in notebook.grades:
+                grade.auto_score = 0
+                grade.manual_score = None
+                grade.needs_manual_grade = True
+        gb.db.commit()
+
+
+def score_of(course: Path, config, assignment: str, student: str) -> tuple[float, float]:
+    with Gradebook(db_url_of(course, config)) as gb:
+        try:
+            submission = gb.find_submission(assignment, student)
+        except MissingEntry:
+            return 0.0, gb.find_assignment(assignment).max_score
+        return submission.score, submission.max_score
+
+
+def students_in_gradebook(course: Path, config, assignment: str) -> set[str]:
+    """The students with a submission of ``assignment`` in the gradebook (one query)."""
+    with Gradebook(db_url_of(course, config)) as gb:
+        try:
+            return {s.student.id for s in gb.find_assignment(assignment).submissions}
+        except MissingEntry:
+            return set()
+
+
+class GradingState:
+    """One JSON file per graded submission: its digest, report row (pending points and repairs included),
+    whether feedback was written and the test results the feedback is made from.
+
+    Written last, after the gradebook and the feedback, with an atomic rename: a run killed
+    before it grades that submission again, a finished one is skipped next time unless
+    the submission (or the reference answers) changed.
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def path(self, student: str) -> Path:
+        return self.folder / f"{student}.json"
+
+    def load(self, student: str) -> dict | None:
+        try:
+            return json.loads(self.path(student).read_text())
+        except (OSError, ValueError):
+            return None
+
+    def save(self, student: str, record: dict) -> None:
+        tmp = self.path(student).with_suffix(f".tmp{os.getpid()}")
+        tmp.write_text(json.dumps(record, indent=1))
+        os.replace(tmp, self.path(student))
+
+    def forget(self, student: str) -> None:
+        self.path(student).unlink(missing_ok=True)
+
+
+@dataclass
+class Writer:
+    """Writes each worker result: gradebook (nbgrader autograde), zero on failure, feedback, state, row."""
+
+    course: Path
+    config: object              # the writer's traitlets Config (autograde_preprocessors = WRITER_PREPROCESSORS)
+    api: object                 # nbgrader.apps.NbGraderAPI built on that config
+    assignment: str
+    state: GradingState
+    feedback: bool = True
+    log: object = print
+    rows: dict[str, dict] = field(default_factory=dict)
+    record_dir: Path | None = None     # where test results are kept for feedback (default: state's folder/../results)
+
+    def __post_init__(self):
+        if self.record_dir is None:
+            self.record_dir = Path(self.state.folder).parent / "results"
+
+    def _write_feedback(self, student: str) -> None:
+        feedback_files.write_feedback(self.course, self.api.coursedir, db_url_of(self.course, self.config),
+                                      self.record_dir, self.assignment, student)
+
+    def record(self, task: Task, result: Result, digest: str, flags: list[str], keep_state: bool = True) -> dict:
+        student = task.student
+        start = time.perf_counter()
+        for name in task.notebooks:
+            HANDOFF[(student, name)] = result.error or (task.digests[name], result.notebooks.get(name, ""))
+            if not result.error and name not in result.notebooks:
+                HANDOFF[(student, name)] = "the worker returned no notebook"
+        try:
+            outcome = self.api.autograde(self.assignment, student, force=True, create=True)
+        finally:
+            for name in task.notebooks:
+                HANDOFF.pop((student, name), None)
+        flags = list(flags)
+        if not outcome["success"]:
+            zero_submission(self.course, self.config, self.assignment, student)
+            reason = (result.error or outcome.get("error") or outcome.get("log") or "").strip().splitlines()
+            flags.append("grading failed, scored 0 pending review: " + (reason[-1] if reason else "unknown error"))
+        score, max_score = score_of(self.course, self.config, self.assignment, student)
+        # points that wait for a person (never reported as 0), and what repair changed
+        pending, pending_parts = feedback_files.pending_points(db_url_of(self.course, self.config),
+                                                               self.assignment, student)
+        row = {"student": student, "score": score, "max_score": max_score, "pending": pending,
+               "seconds": round(result.seconds, 1), "needs_review": bool(flags) or pending > 0,
+               "flags": " | ".join(flags), "repairs": " | ".join(task.repairs)}
+        tests = result.test_results if outcome["success"] else {}
+        feedback_files.save_records(self.record_dir, student, tests)   # no test results of an older run stay
+        wrote_feedback, autograded = False, time.perf_counter()
+        if self.feedback and outcome["success"]:
+            self._write_feedback(student)
+            wrote_feedback = True
+        elif self.feedback:
+            feedback_files.clear_feedback(self.api.coursedir, self.assignment, student)   # no stale feedback
+        if keep_state:
+            self.state.save(student, {"digest": digest, "row": row, "success": bool(outcome["success"]),
+                                      "feedback": wrote_feedback, "pending_parts": pending_parts,
+                                      "tests": tests,
+                                      "worker": f"{result.host}:{result.pid}",
+                                      "worker_peak_mb": result.worker_peak_mb,
+                                      "kernel_peak_mb": result.kernel_peak_mb,
+                                      "execute_seconds": result.seconds,
+                                      "write_seconds": round(time.perf_counter() - start, 3),
+                                      "feedback_seconds": round(time.perf_counter() - autograded, 3)})
+        else:
+            self.state.forget(student)
+        self.rows[student] = row
+        return row
+
+    def feedback_only(self, student: str, record: dict) -> None:
+        """A submission graded earlier without feedback gets its feedback now."""
+        if self.feedback and not record.get("feedback") and record.get("success"):
+            if "tests" in record:
+                feedback_files.save_records(self.record_dir, student, record["tests"])
+            self._write_feedback(student)
+            record["feedback"] = True
+            self.state.save(student, record)
