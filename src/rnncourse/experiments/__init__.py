@@ -67,3 +67,11 @@ def merge_runs(out: Path, new: dict, key: tuple[str, ...]) -> dict:
     old.setdefault("merged", []).append(
         {k: new.get(k) for k in ("command", "device", "seconds", "wall_time_s") if k in new})
     return old
+
+
+def write_results(out: Path, results: dict) -> None:
+    """Write ``results`` as JSON to ``out`` (folders created; NaN refused) and say where."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=1, allow_nan=False) + "\n")
+    print(f"wrote {out}")

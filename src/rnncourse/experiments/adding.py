@@ -18,7 +18,6 @@ final test MSE and the wall time, plus the full configuration.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import platform
@@ -31,7 +30,7 @@ from torch import nn
 
 from rnncourse.adding_problem import BASELINE_MSE, adding_batch, adding_dataset
 from rnncourse.device import default_device, describe
-from rnncourse.experiments import committed_results, default_out, merge_runs
+from rnncourse.experiments import committed_results, default_out, merge_runs, write_results
 from rnncourse.irnn import LastStepRegressor, gaussian_init_, identity_init_
 
 MODELS = ("irnn", "tanh", "relu", "lstm", "tanh_default", "tanh_orth")
@@ -188,9 +187,7 @@ def main(argv: list[str] | None = None) -> dict:
     results["command"] = "python -m rnncourse.experiments.adding " + " ".join(argv if argv is not None else sys.argv[1:])
     if args.merge:
         results = merge_runs(args.out, results, ("model", "length", "seed"))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=1, allow_nan=False) + "\n")
-    print(f"wrote {args.out}")
+    write_results(args.out, results)
     return results
 
 

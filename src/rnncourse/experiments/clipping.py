@@ -15,7 +15,6 @@ many steps clipping was active::
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 import time
@@ -26,7 +25,7 @@ import torch
 from torch import nn
 
 from rnncourse.device import describe
-from rnncourse.experiments import committed_results, default_out
+from rnncourse.experiments import committed_results, default_out, write_results
 from rnncourse.gradient_flow import scaled_orthogonal
 from rnncourse.long_lag import SequenceClassifier, first_symbol_batch
 
@@ -108,9 +107,7 @@ def main(argv: list[str] | None = None) -> dict:
         "seconds": time.perf_counter() - start,
         "runs": runs,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=1, allow_nan=False) + "\n")
-    print(f"wrote {args.out}")
+    write_results(args.out, results)
     return results
 
 
