@@ -14,6 +14,7 @@ import pytest
 from adversarial import kinds
 from assignments import ASSIGNMENTS
 from harness import Course, all_points, nbgrader_env, part_points, total_points
+from rnncourse.autograder.sandbox import KERNEL_PREFIX
 
 pytestmark = pytest.mark.slow
 
@@ -134,7 +135,7 @@ def test_suspicious_submissions_are_flagged_and_honest_ones_are_not(graded):
 def test_grading_leaves_no_kernel_scratch_folders(graded):
     course = graded["course"]
     assert not list(run_tmpdir(course).iterdir()), "the grading runs left files in their TMPDIR"
-    assert not list(course.root.rglob("rnncourse-kernel-*"))
+    assert not list(course.root.rglob(f"{KERNEL_PREFIX}*"))
 
 
 def test_feedback_and_csv_export_are_written(graded):

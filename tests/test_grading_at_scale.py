@@ -49,7 +49,7 @@ def grade_command(course, *extra, assignment=A):
 
 
 def own_tmpdir(course) -> Path:
-    tmp = course.root.parent / f"tmp-{course.root.name}"
+    tmp = course.root.parent / f"t-{course.root.name[:4]}"   # short: the kernels' sockets live inside
     tmp.mkdir(exist_ok=True)
     return tmp
 
@@ -199,8 +199,6 @@ def scores_of(url, assignment):
         return {s.student.id: s.score for s in gb.find_assignment(assignment).submissions}
 
 
-@pytest.mark.xfail(strict=False, reason="open: in this two-assignment course both gradebooks agree but read 0 "
-                   "for a submission that the same grader scores 7/11 and 16/18 in a course of its own")
 def test_postgresql_gradebook_gets_the_same_scores_as_sqlite_with_two_assignments_at_once(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("pg")   # short paths: the kernels' sockets live under TMPDIR
     second = "ch04_vanishing_gradients"
@@ -234,5 +232,6 @@ def test_postgresql_gradebook_gets_the_same_scores_as_sqlite_with_two_assignment
             on_postgres, on_sqlite = scores_of(pg.url, assignment), scores_of(sqlite_url, assignment)
             assert on_postgres == on_sqlite, assignment
             assert sorted(on_postgres) == names
-            assert on_postgres["honest_solution"] > on_postgres["one_wrong_part"] > 0
+            reports = {db: (c.root / "reports" / f"{assignment}.json").read_text() for db, c in courses.items()}
+            assert on_postgres["honest_solution"] > on_postgres["one_wrong_part"] > 0, (on_postgres, reports)
     assert not Path(pg.folder).exists(), "the server's folder is removed"

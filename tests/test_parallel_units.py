@@ -102,3 +102,25 @@ def test_grading_state_round_trips_and_forgets(tmp_path):
     assert [p.name for p in (tmp_path / "graded").iterdir()] == ["alice.json"]
     state.forget("alice")
     assert state.load("alice") is None
+
+
+def test_a_tmpdir_too_long_for_the_kernel_sockets_is_refused_with_the_longest_that_works(tmp_path):
+    import re
+    import subprocess
+    import sys
+
+    from rnncourse.autograder.sandbox import SOCKET_PATH_MAX, longest_socket_path
+
+    deep = tmp_path / ("d" * 60)
+    deep.mkdir()
+    result = subprocess.run([sys.executable, "-m", "rnncourse.autograder", "grade", "a", "--allow-unsandboxed",
+                             "--course", str(tmp_path)], env={**os.environ, "TMPDIR": str(deep)},
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    message = re.search(r"too long for the kernels' sockets: expected a folder of at most (\d+) characters",
+                        result.stderr)
+    assert message, result.stderr[-2000:]
+    room = int(message.group(1))
+    # the longest socket of a run started in a folder of exactly that length just fits
+    assert longest_socket_path("x" * room + "/rg-12345678/t-12345678") == SOCKET_PATH_MAX
+    assert not list(deep.iterdir()), "a refused run leaves nothing behind"

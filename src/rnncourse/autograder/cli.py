@@ -62,7 +62,7 @@ from .answers import save_answers
 from .execute import SandboxedExecute
 from .parallel import Pool, dask_pool, local_pool, run_tasks
 from .prepare import folder_files, make_task, notebook_names, submission_digest
-from .sandbox import missing_protections
+from .sandbox import SOCKET_PATH_MAX, longest_socket_path, missing_protections
 from .scan import scan_folder
 from .strip import StripReferences
 from .verify import VerifyAnswers
@@ -175,9 +175,12 @@ def own_scratch() -> Path:
     exceed 107 bytes. It is removed when the run ends.
     """
     multiprocessing.util.get_temp_dir()   # the pools' own folder stays outside: multiprocessing removes it last
-    if len(tempfile.gettempdir()) > 48:
+    # a kernel's scratch folder is made in <TMPDIR>/rg-XXXXXXXX/t-XXXXXXXX (this run's, then its task's)
+    longest = longest_socket_path(f"{tempfile.gettempdir()}/rg-12345678/t-12345678")
+    if longest > SOCKET_PATH_MAX:
+        room = len(tempfile.gettempdir()) - (longest - SOCKET_PATH_MAX)
         raise SystemExit(f"TMPDIR {tempfile.gettempdir()} is too long for the kernels' sockets: "
-                         "expected a folder of at most 48 characters, such as /tmp")
+                         f"expected a folder of at most {room} characters, such as /tmp")
     scratch = Path(tempfile.mkdtemp(prefix="rg-"))
     scratch.chmod(0o711)
     os.environ["TMPDIR"] = str(scratch)   # local worker processes inherit it

@@ -259,6 +259,17 @@ def bwrap_command(kernel_cmd: list[str], cwd: Path, scratch: Path, package_copy:
     return cmd + kernel_cmd
 
 
+KERNEL_PREFIX = "rk-"      # each kernel's scratch folder (short: its Unix sockets live inside)
+SOCKET_PATH_MAX = 107      # bytes of a Unix socket path (sun_path, less its terminating zero)
+
+
+def longest_socket_path(parent: str) -> int:
+    """Length of the longest socket path of a kernel whose scratch folder is made in ``parent``.
+
+    mkdtemp adds 8 characters; jupyter_client numbers the ipc sockets from 1 upwards."""
+    return len(f"{parent}/{KERNEL_PREFIX}12345678/sockets/kernel-99999")
+
+
 class SandboxKernelManager(AsyncKernelManager):
     """An ``AsyncKernelManager`` whose kernel starts inside bubblewrap and talks over Unix sockets."""
 
@@ -268,7 +279,7 @@ class SandboxKernelManager(AsyncKernelManager):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.scratch = Path(tempfile.mkdtemp(prefix="rnncourse-kernel-"))
+        self.scratch = Path(tempfile.mkdtemp(prefix=KERNEL_PREFIX))
         self.mounted = False
         self.transport = "ipc"
         self.ip = str(self.scratch / "sockets" / "kernel")
