@@ -1,24 +1,27 @@
 """Time grading: the sandbox's cost per submission, and grading at scale.
 
     python benchmarks/bench_grading.py [--repeats 3]
-    python benchmarks/bench_grading.py --scale 40 [--workers N] [--dbs sqlite postgres]
+    python benchmarks/bench_grading.py --scale 200 [--workers N] [--dbs sqlite postgres]
 
 Default mode: builds a throwaway course with chapter 1, submits an honest solution
 under several student ids, grades them with ``python -m rnncourse.autograder grade``
 (sandboxed, then ``--allow-unsandboxed`` with the sandbox tools off PATH) and with
 plain ``nbgrader autograde``.
 
-``--scale N``: N generated submissions (half honest, a quarter partial, some wrong, a
-few adversarial), split between chapters 1 and 5, graded with 1 worker and with
-``--workers`` (default: every core), on SQLite and on a PostgreSQL server started for
-the run. It reports submissions per minute, the parallel/sequential ratio, seconds per
-submission (executing in a worker, writing in the single writer), peak memory per
-worker and per kernel, the load average, checks that every submission has exactly one
-gradebook row, and extrapolates to 10,000 submissions.
+``--scale N``: N generated submissions (half honest, a quarter partial, some blank, a
+few adversarial), split between chapters 1 and 5, graded as an instructor grades them
+(feedback included) with 1 worker and with ``--workers`` (default: every core), on
+SQLite and on a PostgreSQL server started for the run. It reports submissions per
+minute, the parallel/sequential ratio, seconds per submission (executing and rendering
+in a worker, writing in the single writer), peak memory per worker and per kernel, the
+load average, checks that every submission has exactly one gradebook row, and
+extrapolates to 10,000 submissions.
 
-Results go to ~/.cache/rnncourse/bench_grading.json unless ``--out`` names another
-file (the committed one is results/bench_grading.json: pass it explicitly); the scale
-mode adds a ``scale`` entry to what the file already holds.
+Results go to ``runs/bench_grading.json`` (``$RNNCOURSE_RUNS`` when set) unless ``--out``
+names another file (the committed one is results/bench_grading.json: pass it
+explicitly). The scale mode adds its runs to the file's ``scale`` entry, replacing
+runs of the same database, worker count and size, so that runs of different sizes
+(200 on SQLite, fewer on PostgreSQL) can come from separate commands.
 """
 from __future__ import annotations
 
@@ -38,8 +41,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 from adversarial import honest, kinds  # noqa: E402
 from assignments import ASSIGNMENTS  # noqa: E402
 from harness import Course, nbgrader_env  # noqa: E402
+from rnncourse.experiments import default_output  # noqa: E402
 
-DEFAULT_OUT = Path.home() / ".cache" / "rnncourse" / "bench_grading.json"
 CHAPTERS = ["ch01_rnn_basics", "ch05_lstm_gru"]
 # what a class hands in: mostly honest, some partial or wrong, a few adversarial
 MIX = ["honest_solution"] * 8 + ["one_wrong_part"] * 4 + ["blank_student_version"] * 2 + \
@@ -86,12 +89,13 @@ def one_row_per_student(url: str, assignment: str, students: list[str]) -> bool:
         return sorted(ids) == sorted(students) and len(ids) == len(set(ids))
 
 
-def scale(args) -> dict:
+def scale(args) -> list[dict]:
+    """Grade ``args.scale`` generated submissions with 1 and with ``args.workers`` workers on each database."""
     from postgres import PostgresServer
 
     workers = args.workers or os.cpu_count() or 1
     per_chapter = max(1, args.scale // len(CHAPTERS))
-    runs, checks = [], {}
+    runs = []
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
         for db in args.dbs:
             server = PostgresServer().__enter__() if db == "postgres" else None
@@ -109,19 +113,17 @@ def scale(args) -> dict:
                           course.root, env)
                 for n in sorted({1, workers}):
                     load_before = os.getloadavg()
-                    seconds, executing, writing, worker_mb, kernel_mb = 0.0, [], [], [], []
+                    seconds, executing, writing, worker_mb, kernel_mb, rows = 0.0, [], [], [], [], {}
                     for chapter in CHAPTERS:
                         seconds += timed([sys.executable, "-m", "rnncourse.autograder", "grade", chapter, "--force",
-                                          "--no-feedback", "--workers", str(n), "--timeout", str(args.timeout)],
-                                         course.root, env)
+                                          "--workers", str(n), "--timeout", str(args.timeout)], course.root, env)
                         for record in (course.root / ".grading" / chapter / "graded").glob("*.json"):
                             r = json.loads(record.read_text())
                             executing.append(r["execute_seconds"])
                             writing.append(r["write_seconds"])
                             worker_mb.append(r["worker_peak_mb"])
                             kernel_mb.append(r["kernel_peak_mb"])
-                        checks[f"{db}, {chapter}, {n} worker(s)"] = one_row_per_student(url, chapter,
-                                                                                          list(students[chapter]))
+                        rows[chapter] = one_row_per_student(url, chapter, list(students[chapter]))
                     total = per_chapter * len(CHAPTERS)
                     run = {"db": db, "workers": n, "submissions": total, "seconds": round(seconds, 1),
                            "submissions_per_minute": round(60 * total / seconds, 2),
@@ -129,23 +131,33 @@ def scale(args) -> dict:
                            "execute_seconds_mean": round(sum(executing) / len(executing), 2),
                            "write_seconds_mean": round(sum(writing) / len(writing), 3),
                            "peak_worker_mb": max(worker_mb), "peak_kernel_mb": max(kernel_mb),
+                           "one_gradebook_row_per_submission": rows,
                            "load_average_before": [round(x, 2) for x in load_before],
                            "load_average_after": [round(x, 2) for x in os.getloadavg()]}
                     runs.append(run)
-                    print(f"{db:9s} {n:3d} worker(s): {run['submissions_per_minute']:7.2f} submissions/min, "
-                          f"{run['seconds_per_submission']:6.2f} s each (execute {run['execute_seconds_mean']} s, "
-                          f"write {run['write_seconds_mean']} s), peak {run['peak_worker_mb']:.0f} MB/worker, "
-                          f"{run['peak_kernel_mb']:.0f} MB/kernel, load {run['load_average_before']}", flush=True)
+                    print(f"{db:9s} {total:5d} submissions, {n:3d} worker(s): {run['submissions_per_minute']:7.2f} "
+                          f"submissions/min, {run['seconds_per_submission']:6.2f} s each (execute "
+                          f"{run['execute_seconds_mean']} s, write {run['write_seconds_mean']} s), peak "
+                          f"{run['peak_worker_mb']:.0f} MB/worker, {run['peak_kernel_mb']:.0f} MB/kernel, one row "
+                          f"each: {all(rows.values())}, load {run['load_average_before']}", flush=True)
             finally:
                 if server:
                     server.__exit__(None, None, None)
+    return runs
+
+
+def summarise(runs: list[dict]) -> dict:
+    """Ratios parallel/sequential (same database and size) and the extrapolation to 10,000 submissions."""
     ratios = {}
-    for db in args.dbs:
-        by_n = {r["workers"]: r for r in runs if r["db"] == db}
-        if workers in by_n and 1 in by_n and workers != 1:
-            ratios[db] = round(by_n[1]["seconds"] / by_n[workers]["seconds"], 2)
-    # 10,000 submissions: workers execute in parallel, the single writer writes one at a time
-    best = [r for r in runs if r["workers"] == workers] or runs
+    for r in runs:
+        one = next((o for o in runs if o["db"] == r["db"] and o["submissions"] == r["submissions"]
+                    and o["workers"] == 1), None)
+        if one and r["workers"] > 1:
+            ratios[f"{r['db']}, {r['submissions']} submissions, {r['workers']} workers"] = \
+                round(one["seconds"] / r["seconds"], 2)
+    # 10,000 submissions: workers execute and render in parallel, the single writer writes one at a time
+    most = max(r["workers"] for r in runs)
+    best = [r for r in runs if r["workers"] == most]
     execute = sum(r["execute_seconds_mean"] for r in best) / len(best)
     write = sum(r["write_seconds_mean"] for r in best) / len(best)
 
@@ -153,19 +165,14 @@ def scale(args) -> dict:
         return round(10_000 * max(execute / parallel_workers, write) / 3600, 2)
 
     estimate = {"assumptions": "mean execute and write seconds of the runs with the most workers on this machine; "
-                               "the writer is one process; per-core speed as here",
+                               "one worker per core, each as fast as here; the writer is one process",
                 "execute_seconds": round(execute, 2), "write_seconds": round(write, 3),
                 "writer_limit_submissions_per_minute": round(60 / write, 1),
                 "hours_64_cores": hours(64), "hours_10_machines_x_16_cores": hours(160),
                 "hours_one_worker": hours(1)}
-    print(f"parallel/sequential ({workers} workers): {ratios}; all one gradebook row per submission: "
-          f"{all(checks.values())}")
-    print(f"10,000 submissions: {estimate['hours_64_cores']} h on 64 cores, "
-          f"{estimate['hours_10_machines_x_16_cores']} h on 10 machines x 16 cores "
-          f"(writer limit {estimate['writer_limit_submissions_per_minute']} submissions/min)")
-    return {"command": " ".join([Path(sys.argv[0]).name] + sys.argv[1:]), "chapters": CHAPTERS,
-            "mix": MIX, "workers": workers, "runs": runs, "parallel_over_sequential": ratios,
-            "one_gradebook_row_per_submission": checks, "estimate_10000": estimate}
+    return {"parallel_over_sequential": ratios, "estimate_10000": estimate,
+            "all_one_gradebook_row_per_submission": all(all(r["one_gradebook_row_per_submission"].values())
+                                                        for r in runs)}
 
 
 def timed(cmd, cwd, env) -> float:
@@ -179,19 +186,34 @@ def timed(cmd, cwd, env) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=3, help="submissions graded per mode")
-    parser.add_argument("--out", "--output", type=Path, default=DEFAULT_OUT,
-                        help=f"where to write the results (default {DEFAULT_OUT})")
+    parser.add_argument("--out", "--output", type=Path, default=None,
+                        help="where to write the results (default: runs/bench_grading.json, or $RNNCOURSE_RUNS/)")
     parser.add_argument("--scale", type=int, default=0, help="grading at scale: this many generated submissions")
     parser.add_argument("--workers", type=int, default=None, help="--scale: the parallel run's workers (all cores)")
     parser.add_argument("--dbs", nargs="+", default=["sqlite", "postgres"], choices=["sqlite", "postgres"])
     parser.add_argument("--timeout", type=int, default=120, help="--scale: seconds per cell")
     args = parser.parse_args()
+    args.out = args.out or default_output("bench_grading.json")
     if args.scale:
         previous = json.loads(args.out.read_text()) if args.out.exists() else {}
+        new = scale(args)
+        keep = [r for r in previous.get("scale", {}).get("runs", [])
+                if (r["db"], r["workers"], r["submissions"]) not in {(n["db"], n["workers"], n["submissions"])
+                                                                     for n in new}]
+        runs = keep + new
+        commands = previous.get("scale", {}).get("commands", []) + [
+            {"command": " ".join([Path(sys.argv[0]).name] + sys.argv[1:]), "date": time.strftime("%Y-%m-%d %H:%M")}]
         previous["scale"] = {"machine": f"{platform.machine()}, {os.cpu_count()} cores",
-                             "python": platform.python_version(), **scale(args)}
+                             "python": platform.python_version(), "chapters": CHAPTERS, "mix": MIX,
+                             "commands": commands, "runs": runs, **summarise(runs)}
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(previous, indent=1))
+        summary = previous["scale"]
+        print(f"parallel/sequential: {summary['parallel_over_sequential']}; all one gradebook row per submission: "
+              f"{summary['all_one_gradebook_row_per_submission']}")
+        e = summary["estimate_10000"]
+        print(f"10,000 submissions: {e['hours_64_cores']} h on 64 cores, {e['hours_10_machines_x_16_cores']} h on "
+              f"10 machines x 16 cores (writer limit {e['writer_limit_submissions_per_minute']} submissions/min)")
         print(f"wrote {args.out}")
         return
     results = {}

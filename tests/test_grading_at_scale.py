@@ -115,6 +115,37 @@ def test_one_worker_gives_every_submission_the_score_it_deserves(course):
     assert tests[f"{part}_hidden"]["raised"], "the failed hidden test's error class was recorded"
 
 
+def test_feedback_pages_rendered_by_workers_are_the_pages_the_writer_would_render(course):
+    from rnncourse.autograder.cli import load_config
+    from rnncourse.autograder.feedback import write_feedback
+    from nbgrader.coursedir import CourseDirectory
+
+    c = course["course"]
+    graded = {p.stem: json.loads(p.read_text()) for p in (c.root / ".grading" / A / "graded").glob("*.json")}
+    with_feedback = sorted(s for s, record in graded.items() if record["feedback"])
+    assert len(with_feedback) == len(KINDS) - 1
+    assert all(set(graded[s]["feedback_rendered_by"].values()) == {"worker"} for s in with_feedback), \
+        "the workers render the pages; the writer only writes them"
+    # the writer renders the same submissions itself, into another folder: the same pages, byte for byte
+    config = load_config(c.root, True, c.root / ".grading" / A / "reference", None)
+    config.CourseDirectory.feedback_directory = "feedback-by-writer"
+    coursedir = CourseDirectory(config=config)
+    url, results = f"sqlite:///{c.root / 'gradebook.db'}", c.root / ".grading" / A / "results"
+    for student in with_feedback:
+        assert set(write_feedback(c.root, coursedir, url, results, A, student).values()) == {"writer"}
+    by_writer = {p.relative_to(c.root / "feedback-by-writer").as_posix(): p.read_text()
+                 for p in sorted((c.root / "feedback-by-writer").rglob("*.html"))}
+    assert by_writer == {k.split("/", 1)[1]: v for k, v in course["sequential"]["feedback"].items()}
+    # a page rendered with grades the gradebook no longer holds (a person regraded a part) is not used
+    student, name = with_feedback[0], c.notebook_name[:-6]
+    stale = {name: {"grades": {"param_count_public": {"score": 0.0, "max_score": 1.0, "pending": False}},
+                    "html": "stale page"}}
+    written = write_feedback(c.root, coursedir, url, results, A, student, stale)
+    assert list(written.values()) == ["writer"]
+    assert next(iter(written)).read_text() == by_writer[f"{student}/{A}/{name}.html"]
+    shutil.rmtree(c.root / "feedback-by-writer")
+
+
 def test_two_workers_give_exactly_the_same_scores_feedback_and_csv(course):
     c = course["course"]
     result = grade(c, "--workers", "2", "--force")

@@ -282,7 +282,7 @@ def _grade(args, course: Path, workdir: Path, scratch: Path, sandboxed: bool) ->
             folder = Path(coursedir.format_path(coursedir.submitted_directory, student, args.assignment))
             flags[student] = [f"{f.where}: {f.why}" for f in scan_folder(folder, release)]
             yield make_task(folder, release, args.assignment, student, names, config, db_url, coursedir.ignore,
-                            reference_files, settings, str(scratch))
+                            reference_files, settings, str(scratch), feedback=not args.no_feedback)
 
     pool, retry_pool = open_pool(args)                                            # 6. the workers
     print(f"grading {len(todo)} submission(s) of {args.assignment} on {pool.name}"

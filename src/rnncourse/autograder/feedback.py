@@ -38,7 +38,7 @@ from nbformat import NotebookNode
 from nbgrader.api import Gradebook, MissingEntry
 from traitlets import Unicode
 
-from .repair import read_notebook, repair
+from .repair import repair
 from .strip import strip_source
 from .verify import VerifyAnswers
 
@@ -287,6 +287,33 @@ def render_html(nb: NotebookNode) -> str:
     return body
 
 
+def grades_from_cells(nb: NotebookNode) -> dict[str, dict]:
+    """grade_id -> {score, max_score, pending} as nbgrader's ``SaveAutoGrades`` would store them
+    for a first grading (no person's grade yet): the gradebook's ``grades_of``, without the gradebook."""
+    from nbgrader import utils
+
+    grades = {}
+    for cell in nb.cells:
+        if utils.is_grade(cell):
+            auto, max_score = utils.determine_grade(cell)
+            grades[_gid(cell)] = {"score": float(auto or 0), "max_score": float(max_score or 0),
+                                  "pending": auto is None}
+    return grades
+
+
+def feedback_html(autograded: NotebookNode, submitted_text: str | None, release: NotebookNode,
+                  grades: dict[str, dict], records: dict[str, dict]) -> str:
+    """The feedback page of one notebook (``scrub`` rendered to HTML) from a submitted notebook's text."""
+    submitted = None
+    if submitted_text is not None:
+        try:
+            submitted = nbformat.reads(submitted_text, as_version=4, capture_validation_error={})
+            repair(submitted, release)  # the same cell ids the graded copy got
+        except Exception:  # noqa: BLE001 - without a readable submission, no outputs are shown
+            submitted = None
+    return render_html(scrub(autograded, submitted, release, grades, records))
+
+
 def clear_feedback(coursedir, assignment: str, student: str) -> None:
     """Remove ``feedback/<student>/<assignment>/`` (a submission that could not be graded gets none)."""
     target = Path(coursedir.format_path(coursedir.feedback_directory, student, assignment))
@@ -294,11 +321,15 @@ def clear_feedback(coursedir, assignment: str, student: str) -> None:
         shutil.rmtree(target)
 
 
-def write_feedback(course: Path, coursedir, db_url: str, record_dir: Path, assignment: str, student: str) -> list[Path]:
-    """Write ``feedback/<student>/<assignment>/<notebook>.html`` for every graded notebook; return the files.
+def write_feedback(course: Path, coursedir, db_url: str, record_dir: Path, assignment: str, student: str,
+                   rendered: dict[str, dict] | None = None) -> dict[Path, str]:
+    """Write ``feedback/<student>/<assignment>/<notebook>.html`` for every graded notebook; return the files,
+    each with who rendered it ("worker" or "writer").
 
     The student's feedback folder is emptied first: nothing but these files (and the submission's
-    ``timestamp.txt``) is there afterwards.
+    ``timestamp.txt``) is there afterwards. ``rendered``: notebook name -> {"grades", "html"}, pages a
+    grading worker already rendered; one is used only when its grades are the gradebook's (a person's
+    grade, for example, makes them differ), otherwise the page is rendered here.
     """
     def folder(step):
         return Path(coursedir.format_path(step, student, assignment))
@@ -307,27 +338,30 @@ def write_feedback(course: Path, coursedir, db_url: str, record_dir: Path, assig
     clear_feedback(coursedir, assignment, student)
     target = folder(coursedir.feedback_directory)
     target.mkdir(parents=True)
-    written = []
+    written = {}
     for path in sorted(folder(coursedir.autograded_directory).glob("*.ipynb")):
         release_path = release_dir / path.name
         if not release_path.exists():
             continue
-        release = nbformat.read(release_path, as_version=4)
-        autograded = nbformat.read(path, as_version=4)
-        submitted = None
-        submitted_path = folder(coursedir.submitted_directory) / path.name
-        try:
-            submitted = read_notebook(submitted_path)
-            repair(submitted, release)  # the same cell ids the graded copy got
-        except Exception:  # noqa: BLE001 - without a readable submission, no outputs are shown
-            submitted = None
-        record_path = Path(record_dir) / student / f"{path.stem}.json"
-        records = json.loads(record_path.read_text()) if record_path.exists() else {}
         grades = grades_of(db_url, assignment, student, path.stem)
-        nb = scrub(autograded, submitted, release, grades, records)
+        ready = (rendered or {}).get(path.stem)
+        by = "worker"
+        if ready and ready.get("grades") == grades and ready.get("html"):
+            body = ready["html"]
+        else:
+            by = "writer"
+            release = nbformat.read(release_path, as_version=4)
+            autograded = nbformat.read(path, as_version=4)
+            try:
+                submitted_text = (folder(coursedir.submitted_directory) / path.name).read_text(encoding="utf-8")
+            except (OSError, ValueError):
+                submitted_text = None
+            record_path = Path(record_dir) / student / f"{path.stem}.json"
+            records = json.loads(record_path.read_text()) if record_path.exists() else {}
+            body = feedback_html(autograded, submitted_text, release, grades, records)
         out = target / f"{path.stem}.html"
-        out.write_text(render_html(nb), encoding="utf-8")
-        written.append(out)
+        out.write_text(body, encoding="utf-8")
+        written[out] = by
     stamp = folder(coursedir.submitted_directory) / "timestamp.txt"
     if stamp.is_file() and not stamp.is_symlink() and stamp.stat().st_size < 1024:
         shutil.copy(stamp, target / "timestamp.txt")

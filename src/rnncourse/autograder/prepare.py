@@ -72,8 +72,11 @@ def sanitize(path: Path, name: str, assignment: str, student: str, config, db_ur
 
 def make_task(folder: Path, release: Path, assignment: str, student: str, names: list[str], config,
               db_url: str, ignore: list[str], reference: dict[str, bytes], settings: dict,
-              scratch_root: str) -> Task:
-    """The task for one submission; ``Task.error`` says why it cannot be graded (then nothing runs)."""
+              scratch_root: str, feedback: bool = False) -> Task:
+    """The task for one submission; ``Task.error`` says why it cannot be graded (then nothing runs).
+
+    ``feedback``: the worker renders the feedback pages too, from the released notebooks and the
+    submitted ones as handed in (both go with the task)."""
     task = Task(assignment=assignment, student=student, notebooks={}, reference=reference, settings=settings,
                 scratch_root=scratch_root)
     try:
@@ -84,6 +87,13 @@ def make_task(folder: Path, release: Path, assignment: str, student: str, names:
                 task.repairs += [f"{name}: {note}" for note in repairs]
                 task.notebooks[name] = nbformat.writes(nb)
                 task.digests[name] = cells_digest(nb)
+                released = release / f"{name}.ipynb"
+                if feedback and released.is_file():
+                    task.release[name] = released.read_text(encoding="utf-8")
+                    try:
+                        task.submitted[name] = path.read_text(encoding="utf-8")
+                    except ValueError:   # not UTF-8: the feedback shows no submitted outputs
+                        pass
         files = folder_files(folder, ignore)
         files.update(folder_files(release, ignore))   # the release's files win, as nbgrader's source files do
         if sum(len(v) for v in files.values()) > MAX_FILES_BYTES:

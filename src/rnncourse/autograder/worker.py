@@ -4,7 +4,7 @@ A worker never touches the gradebook, the course folder or the solutions. It get
 ``Task`` (the repaired and sanitized notebooks, the submission's other files with the
 release's files over them, the reference answers, the settings) and hands back a
 ``Result`` (the executed and verified notebooks, their cell scores and trusted test
-results, or the error that stopped them). Before the kernel starts, the expected
+results, the rendered feedback pages, or the error that stopped them). Before the kernel starts, the expected
 values are stripped from the test cells (``strip``), so the submission can neither
 see nor recompute them. The same function runs in a local process pool or on a Dask worker on
 another machine: everything it needs travels with the task.
@@ -40,6 +40,10 @@ class Task:
     scratch_root: str = ""                                       # where the task's scratch folder goes, if it exists
     error: str = ""                                              # set when the submission could not be prepared
     repairs: list[str] = field(default_factory=list)             # "<notebook>: <what repair changed>"
+    # for the feedback pages, rendered by the worker: name -> released notebook JSON, and -> the submitted
+    # notebook's text as handed in (its outputs are what the feedback shows); empty: no feedback
+    release: dict[str, str] = field(default_factory=dict)
+    submitted: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -51,6 +55,8 @@ class Result:
     cell_scores: dict[str, dict[str, float]] = field(default_factory=dict)
     # name -> grade_id -> {"grader": [...], "raised": [...]}: the trusted answer check's results (feedback)
     test_results: dict[str, dict[str, dict]] = field(default_factory=dict)
+    # name -> {"grades": the cell grades it was rendered with, "html": the feedback page} (feedback.feedback_html)
+    feedback: dict[str, dict] = field(default_factory=dict)
     error: str = ""
     seconds: float = 0.0
     host: str = ""
@@ -106,6 +112,20 @@ def _peaks() -> tuple[float, float]:
     return round(own, 1), round(children, 1)
 
 
+def _feedback(nb, task: Task, name: str, records: dict) -> dict:
+    """The feedback page of notebook ``name``, rendered here so that the single writer only writes it."""
+    import nbformat
+
+    from .feedback import feedback_html, grades_from_cells
+
+    try:
+        grades = grades_from_cells(nb)
+        release = nbformat.reads(task.release[name], as_version=4)
+        return {"grades": grades, "html": feedback_html(nb, task.submitted.get(name), release, grades, records)}
+    except Exception:  # noqa: BLE001 - the writer renders the page itself
+        return {}
+
+
 def run_task(task: Task) -> Result:
     """Strip the expected values from ``task``'s test cells, execute every notebook in the sandbox
     and check its answers outside the kernel.
@@ -153,12 +173,15 @@ def run_task(task: Task) -> Result:
             result.notebooks[name] = nbformat.writes(nb)
             result.cell_scores[name] = cell_scores(nb)
             result.test_results[name] = resources.get("rnncourse_test_results", {})
+            if name in task.release:
+                result.feedback[name] = _feedback(nb, task, name, result.test_results[name])
     except Exception as error:  # noqa: BLE001 - the submission's failure is reported, not raised
         lines = traceback.format_exception_only(type(error), error)
         result.error = "".join(lines).strip() or type(error).__name__
         result.notebooks = {}
         result.cell_scores = {}
         result.test_results = {}
+        result.feedback = {}
     finally:
         tempfile.tempdir = previous_tempdir
         shutil.rmtree(scratch, ignore_errors=True)

@@ -9,8 +9,10 @@ gradebook as they always do. Only this process opens the gradebook for writing, 
 SQLite is safe and PostgreSQL sees one writer per assignment.
 
 The writer also stores the worker's trusted test results and writes the feedback
-from them (``feedback.write_feedback``: no hidden test, no grading output; nbgrader's
-``generate_feedback`` is never used), removes the feedback of a submission that could
+(``feedback.write_feedback``: no hidden test, no grading output; nbgrader's
+``generate_feedback`` is never used). The worker has already rendered each page, the
+costly part; the writer writes it when the grades it was rendered with are the
+gradebook's, and renders it itself otherwise (a person's grade, for example). It removes the feedback of a submission that could
 not be graded, and makes the report row: score, points pending a person's grade,
 flags, what repair changed, and ``needs_review`` when there are flags or pending points.
 """
@@ -142,9 +144,11 @@ class Writer:
         if self.record_dir is None:
             self.record_dir = Path(self.state.folder).parent / "results"
 
-    def _write_feedback(self, student: str) -> None:
-        feedback_files.write_feedback(self.course, self.api.coursedir, db_url_of(self.course, self.config),
-                                      self.record_dir, self.assignment, student)
+    def _write_feedback(self, student: str, rendered: dict[str, dict] | None = None) -> dict[str, str]:
+        """Write the student's feedback pages; notebook name -> who rendered it (worker or writer)."""
+        written = feedback_files.write_feedback(self.course, self.api.coursedir, db_url_of(self.course, self.config),
+                                                self.record_dir, self.assignment, student, rendered)
+        return {path.stem: by for path, by in written.items()}
 
     def record(self, task: Task, result: Result, digest: str, flags: list[str], keep_state: bool = True) -> dict:
         student = task.student
@@ -172,15 +176,16 @@ class Writer:
                "flags": " | ".join(flags), "repairs": " | ".join(task.repairs)}
         tests = result.test_results if outcome["success"] else {}
         feedback_files.save_records(self.record_dir, student, tests)   # no test results of an older run stay
-        wrote_feedback, autograded = False, time.perf_counter()
+        wrote_feedback, rendered_by, autograded = False, {}, time.perf_counter()
         if self.feedback and outcome["success"]:
-            self._write_feedback(student)
+            rendered_by = self._write_feedback(student, result.feedback)
             wrote_feedback = True
         elif self.feedback:
             feedback_files.clear_feedback(self.api.coursedir, self.assignment, student)   # no stale feedback
         if keep_state:
             self.state.save(student, {"digest": digest, "row": row, "success": bool(outcome["success"]),
-                                      "feedback": wrote_feedback, "pending_parts": pending_parts,
+                                      "feedback": wrote_feedback, "feedback_rendered_by": rendered_by,
+                                      "pending_parts": pending_parts,
                                       "tests": tests,
                                       "worker": f"{result.host}:{result.pid}",
                                       "worker_peak_mb": result.worker_peak_mb,
