@@ -191,11 +191,12 @@ def test_a_run_killed_half_way_and_restarted_grades_each_student_exactly_once(co
     process.communicate()
     before = sorted(p.stem for p in graded.glob("*.json"))
     assert 2 <= len(before) < len(KINDS), before
-    for leftover in tmp.iterdir():                        # a killed run cannot clean up after itself
-        mounts = [line.split()[1] for line in Path("/proc/self/mounts").read_text().splitlines()
-                  if line.split()[1].startswith(str(leftover) + "/")]
-        for mount in sorted(mounts, reverse=True):        # the kernels' size-limited scratch folders
-            subprocess.run(["umount", "-l", mount], check=True)
+    # the kernels' size-limited scratch folders were mounted in the run's own mount namespace, which
+    # died with it: the machine sees none of them, and the killed run left only plain folders
+    mounts = [line.split()[1] for line in Path("/proc/self/mounts").read_text().splitlines()
+              if line.split()[1].startswith(str(tmp) + "/")]
+    assert not mounts, mounts
+    for leftover in tmp.iterdir():                        # a killed run cannot remove its own folder
         shutil.rmtree(leftover)
 
     resumed = grade(c, "--workers", "2")
@@ -216,6 +217,37 @@ def test_a_run_killed_half_way_and_restarted_grades_each_student_exactly_once(co
     assert "grading 1 submission(s)" in changed.stdout
     assert c.score("one_wrong_part") == total_points(c.solution())
     assert submissions_in_gradebook(c) == sorted(KINDS)
+
+
+def test_a_submission_changed_while_it_is_graded_is_flagged_and_graded_again_by_the_next_run(course):
+    c = course["course"]
+    student = "blank_student_version"   # a submission no other test changes
+    path = c.root / "submitted" / student / A / c.notebook_name
+    original = path.read_bytes()
+    honest = (c.root / "submitted" / "honest_solution" / A / c.notebook_name).read_bytes()
+    run = subprocess.Popen(grade_command(c, "--workers", "1", "--force", "--no-feedback", "--student", student),
+                           cwd=c.root, env={**nbgrader_env(), "TMPDIR": str(own_tmpdir(c)), "PYTHONUNBUFFERED": "1"},
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        output = []
+        for line in run.stdout:   # printed after the submission was selected, before its kernel starts
+            output.append(line)
+            if line.startswith("grading 1 submission"):
+                path.write_bytes(honest)   # the student hands in again while the first version is graded
+                break
+        output.append(run.communicate(timeout=900)[0])
+        assert run.returncode == 0, "".join(output)[-3000:]
+        row = json.loads((c.root / "reports" / f"{A}.json").read_text())[0]
+        assert row["student"] == student and row["score"] == 0 and row["needs_review"]
+        assert "the submission changed while it was being graded: grade it again" in row["flags"]
+        # the next run, without --force, sees a submission it has not graded and grades the new version
+        again = grade(c, "--workers", "1", "--no-feedback", "--student", student)
+        assert "grading 1 submission(s)" in again.stdout
+        row = json.loads((c.root / "reports" / f"{A}.json").read_text())[0]
+        assert (row["score"], row["flags"]) == (course["expected"]["honest_solution"], "")
+    finally:
+        run.kill()
+        path.write_bytes(original)
 
 
 def add_assignment(course, name):

@@ -62,12 +62,12 @@ from .answers import save_answers
 from .execute import SandboxedExecute
 from .parallel import Pool, dask_pool, local_pool, run_tasks
 from .prepare import folder_files, make_task, notebook_names, submission_digest
-from .sandbox import SOCKET_PATH_MAX, longest_socket_path, missing_protections
+from .sandbox import SOCKET_PATH_MAX, longest_socket_path, missing_protections, private_mounts
 from .scan import scan_folder
 from .strip import StripReferences
 from .verify import VerifyAnswers
 from .worker import worker_settings
-from .writer import WRITER_PREPROCESSORS, GradingState, Writer, db_url_of, students_in_gradebook
+from .writer import WRITER_PREPROCESSORS, WRITER_SANITIZE, GradingState, Writer, db_url_of, students_in_gradebook
 from .writer import score_of, zero_submission  # noqa: F401 (kept importable from here)
 
 
@@ -144,10 +144,11 @@ def reference_answers(course: Path, coursedir: CourseDirectory, assignment: str,
     return target
 
 
-def students(coursedir: CourseDirectory, assignment: str, pattern: str) -> list[str]:
+def students(coursedir: CourseDirectory, assignment: str, patterns: list[str] | None) -> list[str]:
+    """The students with a submission of ``assignment`` whose id matches one of ``patterns`` (globs; None: all)."""
     submitted = Path(coursedir.root) / coursedir.submitted_directory
     found = [p.name for p in sorted(submitted.iterdir()) if (p / assignment).is_dir()] if submitted.is_dir() else []
-    return [s for s in found if fnmatch.fnmatch(s, pattern)]
+    return [s for s in found if any(fnmatch.fnmatch(s, pattern) for pattern in patterns or ["*"])]
 
 
 def check_sandbox(args) -> bool | None:
@@ -224,14 +225,25 @@ def write_reports(course: Path, assignment: str, rows: list[dict]) -> Path:
     return reports / f"{assignment}.csv"
 
 
-def export_grades(course: Path) -> int:
-    """Step 9: nbgrader's CSV export of the whole gradebook."""
-    export = subprocess.run([sys.executable, "-m", "nbgrader", "export", f"--to={course / 'grades.csv'}"],
-                            cwd=course, capture_output=True, text=True,
-                            env={**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"})
-    if export.returncode != 0:
-        print(export.stdout + export.stderr, file=sys.stderr)
-    return export.returncode
+def export_grades(course: Path, config: Config) -> int:
+    """Step 9: nbgrader's CSV export of the whole gradebook (``nbgrader export``, in this process)."""
+    from nbgrader.api import Gradebook
+    from nbgrader.plugins import CsvExportPlugin
+    from traitlets.utils.importstring import import_item
+
+    config = copy.deepcopy(config)
+    config.ExportPlugin.to = str(course / "grades.csv")
+    plugin_class = config.ExportApp.get("plugin_class", CsvExportPlugin)   # a course's own exporter, if set
+    if isinstance(plugin_class, str):
+        plugin_class = import_item(plugin_class)
+    try:
+        coursedir = CourseDirectory(config=config)
+        with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+            plugin_class(config=config).export(gb)
+    except Exception as error:  # noqa: BLE001 - the grades are in the gradebook; only the export failed
+        print(f"nbgrader export to {course / 'grades.csv'} failed: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def grade(args) -> int:
@@ -247,6 +259,7 @@ def grade(args) -> int:
     except BlockingIOError:
         print(f"another grading run holds {workdir / 'lock'}: the gradebook allows one writer", file=sys.stderr)
         return 3
+    private_mounts()                       # kernels' tmpfs mounts live and die with this run's processes
     scratch = own_scratch()                                                  # 3. its own scratch folder
     try:
         return _grade(args, course, workdir, scratch, sandboxed)
@@ -269,10 +282,12 @@ def _grade(args, course: Path, workdir: Path, scratch: Path, sandboxed: bool) ->
     reference_files = folder_files(reference, [], notebooks=True)
     settings = worker_settings(config)
     writer_config = copy.deepcopy(config)
+    writer_config.Autograde.sanitize_preprocessors = WRITER_SANITIZE
     writer_config.Autograde.autograde_preprocessors = WRITER_PREPROCESSORS
     writer = Writer(course, writer_config, NbGraderAPI(coursedir=CourseDirectory(config=writer_config),
                                                        config=writer_config),
-                    args.assignment, state, feedback=not args.no_feedback, record_dir=workdir / "results")
+                    args.assignment, state, feedback=not args.no_feedback, record_dir=workdir / "results",
+                    salt=salt)
     for student, record in done.items():
         writer.feedback_only(student, record)
     digests, flags = dict(todo), {}
@@ -314,7 +329,7 @@ def _grade(args, course: Path, workdir: Path, scratch: Path, sandboxed: bool) ->
 
     rows = [writer.rows.get(s) or done[s]["row"] for s in sorted({*writer.rows, *done})]
     report = write_reports(course, args.assignment, rows)                         # 8. reports
-    if export_grades(course) != 0:                                                # 9. nbgrader's CSV export
+    if export_grades(course, config) != 0:                                                # 9. nbgrader's CSV export
         return 1
     print(f"report: {report}   grades: {course / 'grades.csv'}")
     return 0
@@ -344,7 +359,8 @@ def main(argv=None) -> int:
     for name, func in [("grade", grade), ("scan", scan)]:
         p = sub.add_parser(name)
         p.add_argument("assignment")
-        p.add_argument("--student", default="*", help="glob of student ids (default: all)")
+        p.add_argument("--student", action="append", default=None,
+                       help="a student id or a glob of ids; repeat it for several (default: all)")
         p.add_argument("--course", default=".", help="course root (default: current folder)")
         p.set_defaults(func=func)
         if name == "grade":

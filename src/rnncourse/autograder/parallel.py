@@ -22,6 +22,10 @@ from typing import Callable, Iterable, Iterator
 from .worker import Result, Task, run_task
 
 
+PRELOAD = ["rnncourse.autograder.worker", "rnncourse.autograder.execute", "rnncourse.autograder.feedback",
+           "rnncourse.autograder.strip", "nbconvert.exporters.html"]
+
+
 @dataclass
 class Pool:
     """An executor, how many tasks it runs at once, and how to replace it when it breaks."""
@@ -57,6 +61,8 @@ def local_pool(workers: int | None = None) -> Pool:
     """``workers`` processes on this machine (default: one per core)."""
     workers = workers or os.cpu_count() or 1
     context = multiprocessing.get_context("forkserver")
+    # the fork server imports what a worker needs once; every worker process starts from it with it loaded
+    context.set_forkserver_preload(PRELOAD)
 
     def make():
         return ProcessPoolExecutor(max_workers=workers, mp_context=context)

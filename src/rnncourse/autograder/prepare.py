@@ -59,7 +59,7 @@ def notebook_names(db_url: str, assignment: str) -> list[str]:
 def sanitize(path: Path, name: str, assignment: str, student: str, config, db_url: str):
     """The notebook at ``path`` as nbgrader's autograde sanitizes it before execution, and what repair changed.
 
-    The steps are ``config``'s ``Autograde.sanitize_preprocessors`` (those the writer's autograde runs
+    The steps are ``config``'s ``Autograde.sanitize_preprocessors`` (those plain ``nbgrader autograde`` runs
     too), nbgrader's defaults when it sets none.
     """
     nb = nbformat.read(str(path), as_version=4)

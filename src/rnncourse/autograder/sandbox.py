@@ -83,6 +83,28 @@ def bwrap_supports_size() -> bool:
 
 
 @functools.lru_cache(maxsize=1)
+def private_mounts() -> bool:
+    """Move this process into a mount namespace of its own (its children follow), where possible.
+
+    The kernels' size-limited scratch folders are then mounted there and nowhere else: the
+    machine never sees them, and they vanish with the last process of the grading run, even
+    one killed with SIGKILL that cannot unmount them. Returns False where the process may not
+    (not root, no CAP_SYS_ADMIN); then there are mounts only where it can mount, and a
+    grading run unmounts them when it ends.
+    """
+    import ctypes
+
+    clone_newns, ms_rec, ms_private = 0x00020000, 0x4000, 0x40000
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.unshare(clone_newns) != 0:
+            return False
+        # stop mounts made here from propagating back to the machine's namespace
+        return libc.mount(b"none", b"/", None, ms_rec | ms_private, None) == 0
+    except (OSError, AttributeError):
+        return False
+
+
 def can_mount_tmpfs() -> str | None:
     """None when the grader can mount a size-limited tmpfs for the kernel's scratch folder, else why not."""
     if os.geteuid() != 0:

@@ -27,11 +27,10 @@ from pathlib import Path
 import nbformat
 from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbgrader.api import Gradebook, MissingEntry
-from nbgrader.preprocessors import AssignLatePenalties, CheckCellMetadata, LimitOutput, NbGraderPreprocessor, \
-    SaveAutoGrades
+from nbgrader.preprocessors import AssignLatePenalties, LimitOutput, NbGraderPreprocessor, SaveAutoGrades
 
 from . import feedback as feedback_files
-from .prepare import cells_digest
+from .prepare import cells_digest, submission_digest
 from .worker import Result, Task
 
 # (student, notebook) -> (digest of the sanitized notebook, executed notebook JSON) or an error message
@@ -39,7 +38,11 @@ HANDOFF: dict[tuple[str, str], tuple[str, str] | str] = {}
 
 
 class UseExecuted(NbGraderPreprocessor):
-    """Stands in for execution: the notebook a worker executed and verified replaces the sanitized one."""
+    """Stands in for execution: the notebook a worker executed and verified replaces the submitted one.
+
+    The worker's notebook must have the cells it was given (types, sources, nbgrader metadata:
+    the sanitized notebook, whose metadata ``CheckCellMetadata`` checked when the task was made).
+    """
 
     def preprocess(self, nb, resources):
         key = (resources["nbgrader"]["student"], resources["nbgrader"]["notebook"])
@@ -49,13 +52,17 @@ class UseExecuted(NbGraderPreprocessor):
         if isinstance(entry, str):
             raise RuntimeError(entry)
         digest, text = entry
-        if cells_digest(nb) != digest:
-            raise RuntimeError("the submission changed while it was being graded: grade it again")
-        return nbformat.reads(text, as_version=4), resources
+        executed = nbformat.reads(text, as_version=4)
+        if cells_digest(executed) != digest:
+            raise RuntimeError("the worker handed back other cells than it was given")
+        return executed, resources
 
 
-WRITER_PREPROCESSORS = [UseExecuted, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades, AssignLatePenalties,
-                        CheckCellMetadata]
+# The writer's nbgrader autograde: no sanitizing pass (the task was sanitized when it was made, and the
+# worker's notebook replaces the submitted one), then nbgrader's own steps after execution.
+WRITER_SANITIZE: list = []
+WRITER_PREPROCESSORS = [UseExecuted, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades, AssignLatePenalties]
+CHANGED = "the submission changed while it was being graded: grade it again"
 
 
 def db_url_of(course: Path, config) -> str:
@@ -139,10 +146,17 @@ class Writer:
     log: object = print
     rows: dict[str, dict] = field(default_factory=dict)
     record_dir: Path | None = None     # where test results are kept for feedback (default: state's folder/../results)
+    salt: str | None = None            # the reference answers' digest: a submission whose digest (with it) is no
+                                       # longer the one selected for grading changed while it was graded
 
     def __post_init__(self):
         if self.record_dir is None:
             self.record_dir = Path(self.state.folder).parent / "results"
+
+    def _digest(self, student: str) -> str:
+        coursedir = self.api.coursedir
+        folder = Path(coursedir.format_path(coursedir.submitted_directory, student, self.assignment))
+        return submission_digest(folder, coursedir.ignore, self.salt or "")
 
     def _write_feedback(self, student: str, rendered: dict[str, dict] | None = None) -> dict[str, str]:
         """Write the student's feedback pages; notebook name -> who rendered it (worker or writer)."""
@@ -153,9 +167,11 @@ class Writer:
     def record(self, task: Task, result: Result, digest: str, flags: list[str], keep_state: bool = True) -> dict:
         student = task.student
         start = time.perf_counter()
+        changed = self.salt is not None and self._digest(student) != digest
         for name in task.notebooks:
-            HANDOFF[(student, name)] = result.error or (task.digests[name], result.notebooks.get(name, ""))
-            if not result.error and name not in result.notebooks:
+            HANDOFF[(student, name)] = (CHANGED if changed else result.error) or \
+                (task.digests[name], result.notebooks.get(name, ""))
+            if not result.error and not changed and name not in result.notebooks:
                 HANDOFF[(student, name)] = "the worker returned no notebook"
         try:
             outcome = self.api.autograde(self.assignment, student, force=True, create=True)
@@ -165,7 +181,8 @@ class Writer:
         flags = list(flags)
         if not outcome["success"]:
             zero_submission(self.course, self.config, self.assignment, student)
-            reason = (result.error or outcome.get("error") or outcome.get("log") or "").strip().splitlines()
+            reason = ((CHANGED if changed else result.error) or outcome.get("error") or outcome.get("log")
+                      or "").strip().splitlines()
             flags.append("grading failed, scored 0 pending review: " + (reason[-1] if reason else "unknown error"))
         score, max_score = score_of(self.course, self.config, self.assignment, student)
         # points that wait for a person (never reported as 0), and what repair changed
