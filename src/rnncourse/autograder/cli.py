@@ -40,7 +40,6 @@ import json
 import multiprocessing.util
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time

@@ -82,7 +82,6 @@ def bwrap_supports_size() -> bool:
     return probe.returncode == 0
 
 
-@functools.lru_cache(maxsize=1)
 def private_mounts() -> bool:
     """Move this process into a mount namespace of its own (its children follow), where possible.
 
@@ -105,6 +104,7 @@ def private_mounts() -> bool:
         return False
 
 
+@functools.lru_cache(maxsize=1)
 def can_mount_tmpfs() -> str | None:
     """None when the grader can mount a size-limited tmpfs for the kernel's scratch folder, else why not."""
     if os.geteuid() != 0:
