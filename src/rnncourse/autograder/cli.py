@@ -67,7 +67,6 @@ from .strip import StripReferences
 from .verify import VerifyAnswers
 from .worker import worker_settings
 from .writer import WRITER_PREPROCESSORS, WRITER_SANITIZE, GradingState, Writer, db_url_of, students_in_gradebook
-from .writer import score_of, zero_submission  # noqa: F401 (kept importable from here)
 
 
 def load_config(course: Path, sandboxed: bool, reference_dir: Path, timeout: int | None,

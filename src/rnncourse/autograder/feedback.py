@@ -113,27 +113,36 @@ def load_records(record_dir: Path, student: str) -> dict[str, dict]:
     return {p.stem: json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))} if folder.is_dir() else {}
 
 
+def _grades(notebook) -> dict[str, dict]:
+    """grade_id -> {score, max_score, pending} of a gradebook notebook (pending: waits for a person)."""
+    return {g.name: {"score": float(g.score or 0), "max_score": float(g.max_score or 0),
+                     "pending": bool(g.needs_manual_grade) and g.manual_score is None} for g in notebook.grades}
+
+
 def grades_of(db_url: str, assignment: str, student: str, notebook: str) -> dict[str, dict]:
-    """grade_id -> {score, max_score, pending} from the gradebook (pending: waits for a person)."""
+    """grade_id -> {score, max_score, pending} of one notebook, from the gradebook."""
     with Gradebook(db_url) as gb:
         try:
-            nb = gb.find_submission_notebook(notebook, assignment, student)
+            return _grades(gb.find_submission_notebook(notebook, assignment, student))
         except MissingEntry:
             return {}
-        return {g.name: {"score": float(g.score or 0), "max_score": float(g.max_score or 0),
-                         "pending": bool(g.needs_manual_grade) and g.manual_score is None} for g in nb.grades}
 
 
-def pending_points(db_url: str, assignment: str, student: str) -> tuple[float, list[str]]:
-    """Points of the submission that wait for a person's grade, and the parts they belong to."""
+def submission_grades(db_url: str, assignment: str, student: str) -> tuple[float, float, dict[str, dict]]:
+    """One read of the gradebook: the submission's score, its maximum, and notebook name -> ``grades_of``."""
     with Gradebook(db_url) as gb:
         try:
             submission = gb.find_submission(assignment, student)
         except MissingEntry:
-            return 0.0, []
-        parts = [(g.name, float(g.max_score or 0)) for nb in submission.notebooks for g in nb.grades
-                 if g.needs_manual_grade and g.manual_score is None]
-    return sum(p for _, p in parts), [name for name, _ in parts]
+            return 0.0, gb.find_assignment(assignment).max_score, {}
+        return submission.score, submission.max_score, {nb.name: _grades(nb) for nb in submission.notebooks}
+
+
+def pending_points(grades: dict[str, dict]) -> tuple[float, list[str]]:
+    """Points that wait for a person's grade, and the parts they belong to (``grades``: notebook -> grades)."""
+    parts = [(gid, grade["max_score"]) for notebook in grades.values() for gid, grade in notebook.items()
+             if grade["pending"]]
+    return sum(p for _, p in parts), [gid for gid, _ in parts]
 
 
 def _text(text: str) -> NotebookNode:
@@ -322,14 +331,16 @@ def clear_feedback(coursedir, assignment: str, student: str) -> None:
 
 
 def write_feedback(course: Path, coursedir, db_url: str, record_dir: Path, assignment: str, student: str,
-                   rendered: dict[str, dict] | None = None) -> dict[Path, str]:
+                   rendered: dict[str, dict] | None = None,
+                   grades: dict[str, dict] | None = None) -> dict[Path, str]:
     """Write ``feedback/<student>/<assignment>/<notebook>.html`` for every graded notebook; return the files,
     each with who rendered it ("worker" or "writer").
 
     The student's feedback folder is emptied first: nothing but these files (and the submission's
     ``timestamp.txt``) is there afterwards. ``rendered``: notebook name -> {"grades", "html"}, pages a
     grading worker already rendered; one is used only when its grades are the gradebook's (a person's
-    grade, for example, makes them differ), otherwise the page is rendered here.
+    grade, for example, makes them differ), otherwise the page is rendered here. ``grades``: notebook
+    name -> ``grades_of``, when the caller has just read them (default: read here).
     """
     def folder(step):
         return Path(coursedir.format_path(step, student, assignment))
@@ -343,10 +354,11 @@ def write_feedback(course: Path, coursedir, db_url: str, record_dir: Path, assig
         release_path = release_dir / path.name
         if not release_path.exists():
             continue
-        grades = grades_of(db_url, assignment, student, path.stem)
+        known = grades.get(path.stem, {}) if grades is not None else grades_of(db_url, assignment, student,
+                                                                                path.stem)
         ready = (rendered or {}).get(path.stem)
         by = "worker"
-        if ready and ready.get("grades") == grades and ready.get("html"):
+        if ready and ready.get("grades") == known and ready.get("html"):
             body = ready["html"]
         else:
             by = "writer"
@@ -358,7 +370,7 @@ def write_feedback(course: Path, coursedir, db_url: str, record_dir: Path, assig
                 submitted_text = None
             record_path = Path(record_dir) / student / f"{path.stem}.json"
             records = json.loads(record_path.read_text()) if record_path.exists() else {}
-            body = feedback_html(autograded, submitted_text, release, grades, records)
+            body = feedback_html(autograded, submitted_text, release, known, records)
         out = target / f"{path.stem}.html"
         out.write_text(body, encoding="utf-8")
         written[out] = by

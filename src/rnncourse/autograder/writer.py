@@ -84,15 +84,6 @@ def zero_submission(course: Path, config, assignment: str, student: str) -> None
         gb.db.commit()
 
 
-def score_of(course: Path, config, assignment: str, student: str) -> tuple[float, float]:
-    with Gradebook(db_url_of(course, config)) as gb:
-        try:
-            submission = gb.find_submission(assignment, student)
-        except MissingEntry:
-            return 0.0, gb.find_assignment(assignment).max_score
-        return submission.score, submission.max_score
-
-
 def students_in_gradebook(course: Path, config, assignment: str) -> set[str]:
     """The students with a submission of ``assignment`` in the gradebook (one query)."""
     with Gradebook(db_url_of(course, config)) as gb:
@@ -158,20 +149,21 @@ class Writer:
         folder = Path(coursedir.format_path(coursedir.submitted_directory, student, self.assignment))
         return submission_digest(folder, coursedir.ignore, self.salt or "")
 
-    def _write_feedback(self, student: str, rendered: dict[str, dict] | None = None) -> dict[str, str]:
+    def _write_feedback(self, student: str, rendered: dict[str, dict] | None = None,
+                        grades: dict[str, dict] | None = None) -> dict[str, str]:
         """Write the student's feedback pages; notebook name -> who rendered it (worker or writer)."""
         written = feedback_files.write_feedback(self.course, self.api.coursedir, db_url_of(self.course, self.config),
-                                                self.record_dir, self.assignment, student, rendered)
+                                                self.record_dir, self.assignment, student, rendered, grades)
         return {path.stem: by for path, by in written.items()}
 
     def record(self, task: Task, result: Result, digest: str, flags: list[str], keep_state: bool = True) -> dict:
         student = task.student
         start = time.perf_counter()
-        changed = self.salt is not None and self._digest(student) != digest
+        error = CHANGED if self.salt is not None and self._digest(student) != digest else result.error
         for name in task.notebooks:
-            HANDOFF[(student, name)] = (CHANGED if changed else result.error) or \
-                (task.digests[name], result.notebooks.get(name, ""))
-            if not result.error and not changed and name not in result.notebooks:
+            if error or name in result.notebooks:
+                HANDOFF[(student, name)] = error or (task.digests[name], result.notebooks[name])
+            else:
                 HANDOFF[(student, name)] = "the worker returned no notebook"
         try:
             outcome = self.api.autograde(self.assignment, student, force=True, create=True)
@@ -181,13 +173,12 @@ class Writer:
         flags = list(flags)
         if not outcome["success"]:
             zero_submission(self.course, self.config, self.assignment, student)
-            reason = ((CHANGED if changed else result.error) or outcome.get("error") or outcome.get("log")
-                      or "").strip().splitlines()
+            reason = (error or outcome.get("error") or outcome.get("log") or "").strip().splitlines()
             flags.append("grading failed, scored 0 pending review: " + (reason[-1] if reason else "unknown error"))
-        score, max_score = score_of(self.course, self.config, self.assignment, student)
-        # points that wait for a person (never reported as 0), and what repair changed
-        pending, pending_parts = feedback_files.pending_points(db_url_of(self.course, self.config),
-                                                               self.assignment, student)
+        # one read of the gradebook: score, points that wait for a person (never reported as 0), cell grades
+        score, max_score, grades = feedback_files.submission_grades(db_url_of(self.course, self.config),
+                                                                    self.assignment, student)
+        pending, pending_parts = feedback_files.pending_points(grades)
         row = {"student": student, "score": score, "max_score": max_score, "pending": pending,
                "seconds": round(result.seconds, 1), "needs_review": bool(flags) or pending > 0,
                "flags": " | ".join(flags), "repairs": " | ".join(task.repairs)}
@@ -195,7 +186,7 @@ class Writer:
         feedback_files.save_records(self.record_dir, student, tests)   # no test results of an older run stay
         wrote_feedback, rendered_by, autograded = False, {}, time.perf_counter()
         if self.feedback and outcome["success"]:
-            rendered_by = self._write_feedback(student, result.feedback)
+            rendered_by = self._write_feedback(student, result.feedback, grades)
             wrote_feedback = True
         elif self.feedback:
             feedback_files.clear_feedback(self.api.coursedir, self.assignment, student)   # no stale feedback
