@@ -18,6 +18,15 @@ So at grading time no expected value is ever computed in the student's kernel,
 and the grader removes the functions themselves from the test cells before they
 run (``rnncourse.autograder.strip``).
 
+``check_property(key, data, property_name, name, **params)`` is for answers that
+differ between correct solutions (random draws whose order the instructions leave
+open, a trained model's loss curve): it records the student's raw data and names a
+predicate from the trusted table ``rnncourse.properties.PROPERTIES``.  Locally the predicate runs here;
+at grading time it runs only outside the kernel, on the recorded arrays, with the
+property and parameters that the *solution's* run recorded.  No boolean verdict
+computed in the kernel is ever scored.  ``check_raises(key, call, exception, name)``
+records what calling the student's code raised, judged the same way.
+
 ``submit(key, value)`` records a value that only the grader compares (no local
 check), for instance the predictions of a trained model.
 
@@ -31,8 +40,12 @@ import re
 
 import numpy as np
 
+from rnncourse.properties import PROPERTIES, property_problem
+
 ANSWERS_ENV = "RNNCOURSE_ANSWERS_DIR"
-CHECKS = ("check_array", "check_scalar", "check_equal", "check_shape", "check_mse")
+CHECKS = ("check_array", "check_scalar", "check_equal", "check_shape", "check_mse", "check_property", "check_raises")
+PROPERTY_CHECKS = ("check_property", "check_raises")   # judged by a predicate, never compared with the solution
+_FIELD = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,39}$")
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _seen: dict[str, object] = {}
 _order: list[str] = []  # keys in the order they were recorded: messages follow the cell's order
@@ -150,8 +163,9 @@ def _check_lazy(expected, what: str = "expected") -> None:
                         f"{_describe(expected)}: at grading time it is never called")
 
 
-def _record(key: str, value, meta: dict, target=None) -> None:
-    """Write ``value`` (plain data) and ``meta`` to the answers folder, when grading."""
+def _record(key: str, value, meta: dict, target=None, fields: dict | None = None) -> None:
+    """Write ``value`` (plain data) and ``meta`` to the answers folder, when grading
+    (and ``fields``, the named arrays of a property check, as ``<key>.npz``)."""
     folder = os.environ.get(ANSWERS_ENV)
     if not folder:
         return
@@ -163,6 +177,9 @@ def _record(key: str, value, meta: dict, target=None) -> None:
     if target is not None:
         with open(stem + ".target", "wb") as handle:
             np.save(handle, target, allow_pickle=False)
+    if fields is not None:
+        with open(stem + ".npz", "wb") as handle:
+            np.savez(handle, **fields)
     with open(stem + ".json", "w") as handle:
         json.dump(meta, handle)
 
@@ -287,6 +304,60 @@ def check_mse(key: str, predictions, target, max_mse: float, name: str, hint: st
         return
     recorded = np.array(_plain(target(), key), copy=True) if callable(target) else None
     _record(key, value, {**meta, "container": _container(predictions)}, target=recorded)
+
+
+def _property(key: str, data, prop: str, name: str, hint: str, params: dict) -> None:
+    if prop not in PROPERTIES:
+        raise ValueError(f"{key}: unknown property {prop!r}; known: {', '.join(sorted(PROPERTIES))}")
+    json.dumps(params)   # parameters travel as JSON: plain numbers and strings only
+    meta = {"kind": "property", "property": prop, "params": params, "name": name, "hint": hint,
+            "container": "fields"}
+    fields = data if isinstance(data, dict) else {"value": data}
+    try:
+        arrays = {str(k): np.array(_plain(v, key), copy=True) for k, v in fields.items()}
+        if not arrays or not all(_FIELD.match(k) for k in arrays):
+            raise ValueError("field names must be identifiers")
+    except (TypeError, ValueError) as error:
+        if not grading():
+            _fail(name, f"expected numbers or arrays, got something else ({error})", hint)
+        _record(key, np.zeros(0), {**meta, "container": "invalid", "invalid": True})
+        return
+    if not grading():
+        problem = property_problem(prop, arrays, params)
+        if problem:
+            _fail(name, problem, hint)
+    _record(key, np.zeros(0), meta, fields=arrays)
+
+
+def check_property(key: str, data, prop: str, name: str, hint: str = "", **params) -> None:
+    """The student's raw ``data`` must have property ``prop``, a predicate of ``rnncourse.properties``.
+
+    ``data`` is one value or a dict of named values (numpy arrays, torch tensors,
+    numbers, strings, lists of those).  Locally the predicate runs here and a failure
+    raises its message with ``hint``.  During grading nothing is judged here: the
+    data is recorded and the grader runs the predicate outside the kernel, with the
+    property and ``params`` of the solution's run.
+    """
+    _check_key(key)
+    _property(key, data, prop, name, hint, params)
+
+
+def check_raises(key: str, call, exception: str, name: str, hint: str = "", mentions: str | None = None) -> None:
+    """``call()`` (a function of no argument that calls the student's code) must raise ``exception``
+    (a class name such as ``"ValueError"``; subclasses count), and with ``mentions`` (a regular
+    expression) the message must contain a match.
+
+    What is recorded is what happened (the raised class and its bases, the message); the
+    verdict is the property ``raises``, judged outside the kernel at grading time."""
+    _check_key(key)
+    try:
+        call()
+    except Exception as error:  # noqa: BLE001 - which exception is the answer
+        raised, message = [c.__name__ for c in type(error).__mro__], str(error)[:2000]
+    else:
+        raised, message = [], ""
+    params = {"exception": exception} if mentions is None else {"exception": exception, "mentions": mentions}
+    _property(key, {"raised": raised, "message": message}, "raises", name, hint, params)
 
 
 def submit(key: str, value, name: str = "", hint: str = "", rtol: float = 1e-6, atol: float = 1e-9,

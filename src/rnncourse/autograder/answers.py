@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from rnncourse.grading import array_problem, scalar_problem
+from rnncourse.properties import property_problem
 
 MAX_FILE_BYTES = 16 * 2**20
 MAX_TOTAL_BYTES = 64 * 2**20
@@ -30,6 +31,7 @@ class Answer:
     target: np.ndarray | None = None   # mode "mse": the targets the predictions are scored against
     max_mse: float | None = None
     meta: dict = field(default_factory=dict)  # the check that recorded it: kind, name, hint, container...
+    fields: dict | None = None          # kind "property": the recorded data, name -> array
 
 
 def _load_array(path: Path, budget: int) -> tuple[np.ndarray | None, int]:
@@ -44,6 +46,30 @@ def _load_array(path: Path, budget: int) -> tuple[np.ndarray | None, int]:
             return None, 0
         try:
             return np.asarray(np.load(handle, allow_pickle=False)), size
+        except Exception:  # noqa: BLE001 - any malformed file is simply not an answer
+            return None, 0
+
+
+def _load_fields(path: Path, budget: int) -> tuple[dict | None, int]:
+    """The named arrays of ``path`` (an uncompressed .npz; no links, no pickles, at most ``budget`` bytes)."""
+    import zipfile
+
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return None, 0
+    with os.fdopen(fd, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size > min(MAX_FILE_BYTES, budget):
+            return None, 0
+        try:
+            with zipfile.ZipFile(handle) as archive:   # what it unpacks to, before unpacking anything
+                infos = archive.infolist()
+                if len(infos) > 64 or sum(i.file_size for i in infos) > min(MAX_FILE_BYTES, budget):
+                    return None, 0
+            handle.seek(0)
+            with np.load(handle, allow_pickle=False) as archive:
+                return {name: np.asarray(archive[name]) for name in archive.files}, size
         except Exception:  # noqa: BLE001 - any malformed file is simply not an answer
             return None, 0
 
@@ -73,6 +99,9 @@ def load_answers(folder: Path) -> dict[str, Answer]:
                 info = json.loads(meta.read_text())
                 answer.meta = info if isinstance(info, dict) else {}
                 answer.rtol, answer.atol = float(info.get("rtol", 1e-6)), float(info.get("atol", 1e-9))
+                if info.get("kind") == "property" and not info.get("invalid"):
+                    answer.fields, size = _load_fields(Path(stem + ".npz"), MAX_TOTAL_BYTES - total)
+                    total += size
                 if info.get("mode") == "mse":
                     answer.max_mse = float(info["max_mse"])
                     answer.target, size = _load_array(Path(stem + ".target"), MAX_TOTAL_BYTES - total)
@@ -94,6 +123,9 @@ def save_answers(answers: dict[str, Answer], folder: Path) -> None:
             with open(stem + ".target", "wb") as handle:
                 np.save(handle, ans.target, allow_pickle=False)
             meta.update(mode="mse", max_mse=ans.max_mse)
+        if ans.fields is not None:
+            with open(stem + ".npz", "wb") as handle:
+                np.savez(handle, **ans.fields)
         Path(stem + ".json").write_text(json.dumps(meta))
 
 
@@ -104,6 +136,9 @@ def compare(expected: Answer, got: Answer | None) -> str | None:
     """None when ``got`` matches ``expected`` (tolerances of ``expected``), else what is wrong."""
     if got is None:
         return "no answer was recorded"
+    if expected.meta.get("kind") == "property":
+        found = diagnose(expected, got)
+        return None if found is None else found[1]
     if expected.max_mse is not None:  # predictions scored against the solution's own targets
         if expected.target is None:
             return "the reference answer has no targets"
@@ -147,7 +182,7 @@ def verify_cell(grade_id: str, reference: dict[str, Answer], submitted: dict[str
 # dots or quotes, so no code).  Anything else is reported as "a hidden case".
 SAFE_CASE = re.compile(r"^[A-Za-z][A-Za-z_ ,;:'/+-]{0,119}$")
 FAILURES = ("missing answer", "wrong type", "wrong shape", "wrong dtype", "wrong values", "NaN or infinity",
-            "error too large")
+            "error too large", "property does not hold")
 HIDDEN_LINE = re.compile(r"^  (a hidden case|" + SAFE_CASE.pattern[1:-1] + r"): (" + "|".join(FAILURES) + r")$")
 HEADER = "AnswerCheckFailed: the grader checked this cell's answers outside your notebook and they did not match:"
 
@@ -170,6 +205,13 @@ def diagnose(expected: Answer, got: Answer | None) -> tuple[str, str] | None:
     if got is None:
         return "missing answer", "no answer was recorded (did the cell stop before this check?)"
     kind = expected.meta.get("kind", "answer")
+    if kind == "property":   # the solution's property and parameters, judged on the student's own data
+        if got.meta.get("invalid") or got.fields is None or got.meta.get("kind") != "property":
+            return "wrong type", "expected numbers or arrays"
+        params = expected.meta.get("params")
+        problem = property_problem(str(expected.meta.get("property")), got.fields,
+                                   params if isinstance(params, dict) else {})
+        return ("property does not hold", problem) if problem else None
     want_family = expected.meta.get("container")
     got_family = got.meta.get("container")
     if got.meta.get("invalid") or (kind in ("array", "shape", "equal") and want_family and got_family

@@ -33,9 +33,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from rnncourse.grading import CHECKS
+from rnncourse.grading import CHECKS, PROPERTY_CHECKS
 
-PROPERTY_CHECKS = ("check_property",)
+
 
 
 @dataclass

@@ -60,7 +60,7 @@ from . import feedback, repair
 from .answers import save_answers
 from .execute import SandboxedExecute
 from .parallel import Pool, dask_pool, local_pool, run_tasks
-from .prepare import folder_files, make_task, notebook_names, submission_digest
+from .prepare import course_file_ids, folder_files, make_task, notebook_names, submission_digest
 from .sandbox import SOCKET_PATH_MAX, longest_socket_path, missing_protections, private_mounts
 from .scan import scan_folder
 from .strip import StripReferences
@@ -115,9 +115,10 @@ def reference_answers(course: Path, coursedir: CourseDirectory, assignment: str,
     if not notebooks:
         raise SystemExit(f"no solution notebooks in {source}")
     import rnncourse.grading as grading
+    import rnncourse.properties as properties
 
     target = Path(config.VerifyAnswers.reference_dir)
-    digest = _digest(notebooks + [Path(grading.__file__)])
+    digest = _digest(notebooks + [Path(grading.__file__), Path(properties.__file__)])
     stamp = target / "digest.txt"
     if stamp.exists() and stamp.read_text() == digest:
         return target
@@ -290,12 +291,16 @@ def _grade(args, course: Path, workdir: Path, scratch: Path, sandboxed: bool) ->
         writer.feedback_only(student, record)
     digests, flags = dict(todo), {}
 
+    course_ids = course_file_ids(course / "solutions", Path(coursedir.root) / coursedir.source_directory,
+                                 release.parent)   # a hard link to one of these is not a submission
+
     def tasks():                                                                  # prepared lazily, in order
         for student, _ in todo:
             folder = Path(coursedir.format_path(coursedir.submitted_directory, student, args.assignment))
             flags[student] = [f"{f.where}: {f.why}" for f in scan_folder(folder, release)]
             yield make_task(folder, release, args.assignment, student, names, config, db_url, coursedir.ignore,
-                            reference_files, settings, str(scratch), feedback=not args.no_feedback)
+                            reference_files, settings, str(scratch), feedback=not args.no_feedback,
+                            course_ids=course_ids)
 
     pool, retry_pool = open_pool(args)                                            # 6. the workers
     print(f"grading {len(todo)} submission(s) of {args.assignment} on {pool.name}"

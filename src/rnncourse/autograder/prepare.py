@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import stat
 from pathlib import Path
 
 import nbformat
@@ -22,6 +24,47 @@ from nbgrader.preprocessors import CheckCellMetadata, ClearOutput, DeduplicateId
 from .worker import MAX_FILES_BYTES, Task
 
 SANITIZE = [ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata]
+LINKED = "the notebook is a link, not a file"
+HARD_LINKED = "the notebook is a hard link to one of the course's own files, not a file of its own"
+
+
+def course_file_ids(*folders: Path) -> set[tuple[int, int]]:
+    """(device, inode) of every file under ``folders`` (the course's solutions, source and release)."""
+    ids = set()
+    for folder in folders:
+        for root, _, files in os.walk(folder):
+            for name in files:
+                try:
+                    info = os.lstat(os.path.join(root, name))
+                except OSError:
+                    continue
+                if stat.S_ISREG(info.st_mode):
+                    ids.add((info.st_dev, info.st_ino))
+    return ids
+
+
+def link_problem(path: Path, course_ids: set[tuple[int, int]] = frozenset()) -> str | None:
+    """Why the submitted notebook at ``path`` must not be read (a symbolic link, a hard link to a course file,
+    not a regular file), or None. Nothing the path points to is opened."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return None
+    if stat.S_ISLNK(info.st_mode) or not stat.S_ISREG(info.st_mode):
+        return LINKED
+    if info.st_nlink > 1 and (info.st_dev, info.st_ino) in course_ids:
+        return HARD_LINKED
+    return None
+
+
+def read_submitted(path: Path) -> str:
+    """The text of a submitted file, opened without following a link (O_NOFOLLOW); raises OSError for a link."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise OSError(f"{path.name} is not a regular file")
+        return handle.read().decode("utf-8")
+
 
 
 def cells_digest(nb) -> str:
@@ -62,7 +105,7 @@ def sanitize(path: Path, name: str, assignment: str, student: str, config, db_ur
     The steps are ``config``'s ``Autograde.sanitize_preprocessors`` (those plain ``nbgrader autograde`` runs
     too), nbgrader's defaults when it sets none.
     """
-    nb = nbformat.read(str(path), as_version=4)
+    nb = nbformat.reads(read_submitted(path), as_version=4)
     resources = {"unique_key": name, "output_files_dir": f"{name}_files",
                  "nbgrader": {"student": student, "assignment": assignment, "notebook": name, "db_url": db_url}}
     for pp in config.Autograde.get("sanitize_preprocessors") or SANITIZE:
@@ -72,13 +115,18 @@ def sanitize(path: Path, name: str, assignment: str, student: str, config, db_ur
 
 def make_task(folder: Path, release: Path, assignment: str, student: str, names: list[str], config,
               db_url: str, ignore: list[str], reference: dict[str, bytes], settings: dict,
-              scratch_root: str, feedback: bool = False) -> Task:
+              scratch_root: str, feedback: bool = False, course_ids: set = frozenset()) -> Task:
     """The task for one submission; ``Task.error`` says why it cannot be graded (then nothing runs).
 
     ``feedback``: the worker renders the feedback pages too, from the released notebooks and the
     submitted ones as handed in (both go with the task)."""
     task = Task(assignment=assignment, student=student, notebooks={}, reference=reference, settings=settings,
                 scratch_root=scratch_root)
+    for name in names:   # a linked notebook is never read: the submission scores 0 and is flagged
+        problem = link_problem(folder / f"{name}.ipynb", course_ids)
+        if problem:
+            task.error = f"{name}.ipynb: {problem}"
+            return task
     try:
         for name in names:
             path = folder / f"{name}.ipynb"
@@ -91,7 +139,7 @@ def make_task(folder: Path, release: Path, assignment: str, student: str, names:
                 if feedback and released.is_file():
                     task.release[name] = released.read_text(encoding="utf-8")
                     try:
-                        task.submitted[name] = path.read_text(encoding="utf-8")
+                        task.submitted[name] = read_submitted(path)
                     except ValueError:   # not UTF-8: the feedback shows no submitted outputs
                         pass
         files = folder_files(folder, ignore)

@@ -6,8 +6,9 @@ The kernel's filesystem is an allow-list; nothing else of the host exists in it:
   site-packages), the system libraries it loads (``/usr/lib*``, the loader's
   cache), ``prlimit`` and ``setpriv``, a two-line ``/etc/passwd``;
 * ``/dev`` (null, zero, random, ...) and a ``/proc`` of its own PID namespace;
-* ``rnncourse`` is a copy that holds only ``rnncourse.grading``, so a submission
-  cannot hand in the course's reference implementation;
+* ``rnncourse`` is a copy that holds only ``rnncourse.grading`` and the table of
+  properties it names (``rnncourse.properties``), so a submission cannot hand in
+  the course's reference implementation;
 * writable, each a tmpfs of at most ``Limits.disk_bytes``: ``/tmp`` (also its
   home), ``/dev/shm`` and its working folder, in which the files of the
   submission's folder are mounted read-only. What the kernel writes there
@@ -166,13 +167,17 @@ def repository_root() -> Path | None:
     return None
 
 
+GRADING_MODULES = ("grading.py", "properties.py")   # all of rnncourse that a graded kernel can import
+
+
 def grading_only_package(into: Path) -> Path:
-    """Write a copy of ``rnncourse`` that holds only ``grading.py``; return its folder."""
+    """Write a copy of ``rnncourse`` that holds only ``grading.py`` and ``properties.py``; return its folder."""
     target = into / "rnncourse"
     target.mkdir(parents=True, exist_ok=True)
     (target / "__init__.py").write_text('"""rnncourse during grading: only rnncourse.grading is available."""\n')
-    shutil.copy(reference_package_dir() / "grading.py", target / "grading.py")
-    for path in [target, target / "__init__.py", target / "grading.py"]:
+    for name in GRADING_MODULES:
+        shutil.copy(reference_package_dir() / name, target / name)
+    for path in [target, target / "__init__.py"] + [target / name for name in GRADING_MODULES]:
         path.chmod(0o755 if path.is_dir() else 0o644)
     return target
 

@@ -115,13 +115,17 @@ def scan_code(source: str, where: str) -> list[Flag]:
 
 def scan_submission(path: Path, release_nb_path: Path) -> list[Flag]:
     """Flags for one submitted notebook compared with the released student version."""
+    from .prepare import link_problem, read_submitted
+
     path, flags = Path(path), []
+    if path.is_symlink():   # never followed: what it points to is not read
+        return [Flag(path.name, link_problem(path) or "the notebook is a link, not a file")]
     if not path.exists():
         return [Flag(path.name, f"the notebook is missing: expected {release_nb_path.name}")]
     if path.stat().st_size > MAX_NOTEBOOK_BYTES:
         flags.append(Flag(path.name, f"the notebook is {path.stat().st_size / 2**20:.0f} MiB (huge outputs?)"))
     try:
-        nb = nbformat.read(path, as_version=4)
+        nb = nbformat.reads(read_submitted(path), as_version=4)
     except Exception as error:  # noqa: BLE001 - any unreadable file is reported
         return flags + [Flag(path.name, f"not a readable notebook ({type(error).__name__}): cannot be graded")]
     release = nbformat.read(release_nb_path, as_version=4)

@@ -5,7 +5,9 @@ A test cell passes every expected value to a check as a function of no argument
 functions use lives in functions named ``reference_*``.  During grading the checks
 never call those functions (``rnncourse.grading``), and this preprocessor removes
 them from the test cells before the kernel sees them: the expected argument
-becomes ``None`` and ``reference_*`` definitions become ``pass``.  A submission,
+becomes ``None``, so do the parameters of a property check (``p=...``, ``factor=...``:
+the grader uses those the solution's run recorded), and ``reference_*`` definitions
+become ``pass``.  A submission,
 which runs in the same kernel, can then neither observe an expected value nor
 compute one with the test's own recipe (not even by reading the cell's source).
 
@@ -18,7 +20,7 @@ import ast
 
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from rnncourse.grading import CHECKS
+from rnncourse.grading import CHECKS, PROPERTY_CHECKS
 
 REFERENCE_PREFIX = "reference_"
 
@@ -30,7 +32,9 @@ def _spans(tree: ast.AST) -> list[tuple[ast.AST, str]]:
         if isinstance(node, ast.Call):
             func = node.func
             name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
-            if name in CHECKS:
+            if name in PROPERTY_CHECKS:   # no expected value; its parameters are the solution's at grading time
+                found += [(kw.value, "None") for kw in node.keywords if kw.arg not in ("hint", None)]
+            elif name in CHECKS:
                 if len(node.args) >= 3:
                     found.append((node.args[2], "None"))
                 found += [(kw.value, "None") for kw in node.keywords if kw.arg in ("expected", "target")]
