@@ -65,6 +65,20 @@ def test_a_task_that_kills_its_worker_is_retried_once_then_flagged_and_the_run_g
         assert results[name].error == "", (name, results[name].error)
 
 
+def test_retries_go_out_even_when_the_last_task_was_taken_in_the_same_round(tmp_path):
+    # the crash breaks the pool while the source runs dry: every co-victim must still be retried
+    for round_ in range(8):
+        results = {}
+        pool, retry = local_pool(2), local_pool(1)
+        try:
+            run_tasks(tasks(["crash_first", "e5", "f6"], tmp_path / str(round_)), pool, retry,
+                      lambda task, result: results.setdefault(task.student, result), work=work, window=3)
+        finally:
+            pool.close()
+            retry.close()
+        assert sorted(results) == ["crash_first", "e5", "f6"], (round_, results)
+
+
 def test_a_worker_that_dies_once_is_retried_and_its_submission_graded(tmp_path):
     results = {}
     pool, retry = local_pool(1), local_pool(1)

@@ -105,7 +105,7 @@ def run_tasks(tasks: Iterable[Task], pool: Pool, retry_pool: Pool, on_result: Ca
             task = next(source, None)
             if task is None:
                 exhausted = True
-                return
+                break   # the retries below still go out: the source running dry must not strand them
             running[pool.submit(work, task)] = (task, 1, pool, pool.generation)
         while retries and sum(1 for v in running.values() if v[2] is retry_pool) < retry_pool.capacity:
             task = retries.popleft()
