@@ -11,9 +11,15 @@ import json
 from dataclasses import dataclass, field
 from typing import Callable
 
+import importlib
+import sys
+from pathlib import Path
+
 import nbformat
 
 from harness import cell
+
+sys.path.insert(0, str(Path(__file__).parent / "variants"))
 
 
 def honest(solution, release):
@@ -86,7 +92,7 @@ _npt.assert_allclose = lambda *a, **k: None
 
 PATCH_HELPERS = '''
 import rnncourse.grading as _g
-for _name in ["check_array", "check_scalar", "check_equal", "check_shape", "submit"]:
+for _name in list(_g.CHECKS) + ["submit"]:
     setattr(_g, _name, lambda *a, **k: None)
     globals()[_name] = lambda *a, **k: None
 '''
@@ -272,6 +278,37 @@ def messy_kinds() -> list[Kind]:
     ]
 
 
+# verdicts computed in the kernel would all come out true: none is scored, so this gains nothing
+PATCH_BUILTINS = '''
+import builtins as _builtins, numpy as _np
+_np.all = lambda *a, **k: True
+_np.any = lambda *a, **k: False
+_np.isclose = lambda a, b, *r, **k: _np.ones(_np.broadcast(a, b).shape, dtype=bool)
+_builtins.abs = lambda value: 0.0
+_builtins.bool = lambda *a, **k: True
+_builtins.isinstance = lambda *a, **k: True
+'''
+
+
+def honest_variant(solution, release, part, info):
+    """Every answer cell written differently from the reference, within the instructions
+    (``tests/variants/<assignment>.py``'s ``VARIANT``): it must score full marks."""
+    nb = honest(solution, release)
+    for grade_id, source in importlib.import_module(info["notebook"][:-len(".ipynb")]).VARIANT.items():
+        cell(nb, grade_id).source = source.strip("\n")
+    return nb
+
+
+def patched_builtins(solution, release, part, info):
+    """Every answer returns 0, after a first cell that patches bool, abs, isinstance, numpy.all/any/isclose."""
+    nb = copy.deepcopy(release)
+    for c in nb.cells:
+        if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution"):
+            c.source = "\n".join(line.replace("raise NotImplementedError()", "return 0")
+                                 for line in c.source.splitlines())
+    return add_cell_after_setup(nb, PATCH_BUILTINS)
+
+
 def kinds(info: dict) -> list[Kind]:
     module, function = info.get("delegate", (None, None))
 
@@ -379,6 +416,8 @@ def kinds(info: dict) -> list[Kind]:
         Kind("blank_student_version", lambda solution, release, part, info: copy.deepcopy(release), "zero",
              tags={"core"}),
         Kind("one_wrong_part", from_honest(stub), "others", tags={"core"}),
+        Kind("honest_variant", honest_variant, "full", tags={"core"}),
+        Kind("patched_builtins", patched_builtins, "zero", tags={"core"}),
         Kind("syntax_error", from_honest(syntax_error), "others"),
         Kind("exception_at_import", from_honest(import_error), "others"),
         Kind("infinite_loop", body("while True:\n    pass"), "others"),

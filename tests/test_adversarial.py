@@ -128,6 +128,7 @@ def test_gradebook_is_intact(graded):
 def test_suspicious_submissions_are_flagged_and_honest_ones_are_not(graded):
     assert graded["first"]["honest_solution"]["flags"] == ""
     assert graded["first"]["one_wrong_part"]["flags"] == ""
+    assert graded["first"]["honest_variant"]["flags"] == "", "an answer written differently is not suspicious"
     missed = [k.name for k in graded["kinds"] if k.flagged and not graded["first"][k.name]["needs_review"]]
     assert not missed, f"not flagged: {missed}"
 

@@ -20,7 +20,8 @@ Module map (module: chapter, what it holds)
 * ``mnist``, ``pixel_data``, ``pixel_models`` [8]: MNIST's IDX files, images as pixel sequences,
   the four models of the pixel-MNIST experiment.
 * everywhere: ``figures`` (plotting helpers of the pages, by chapter), ``device`` (CPU or GPU),
-  ``grading`` (checks of the exercise notebooks), ``autograder`` (sandboxed grading).
+  ``grading`` (checks of the exercise notebooks), ``properties`` (the trusted predicates that judge
+  answers correct solutions may differ on), ``autograder`` (sandboxed grading).
 * ``experiments``: command lines for runs too long for a page; each writes a file under ``runs/``
   (or a user folder) unless told where: ``exposure_bias``, ``tbptt_reach`` [3], ``clipping`` [4],
   ``long_lag`` [5], ``adding`` [7], ``pixel_mnist`` (one run, or ``--gpu-table``: the paper's
