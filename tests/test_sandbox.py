@@ -8,11 +8,13 @@ import json
 import os
 import shutil
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
 import nbformat
 import pytest
+from nbclient.exceptions import DeadKernelError
 
 from rnncourse.autograder.execute import SandboxedExecute
 from rnncourse.autograder.sandbox import python_paths, visible_paths
@@ -108,3 +110,30 @@ def test_kernels_started_at_the_same_time_get_their_own_uid_and_process_limit():
         others = pool.starmap(kernel_uid, [()] * 4)
     assert len(set(mine)) == 16 and not set(mine) & set(others)
     assert all(KERNEL_UID_BASE <= uid < 2**32 - 1 for uid in mine + others)
+
+
+def test_a_kernel_deaf_after_a_timeout_is_stopped_instead_of_every_later_cell_waiting(tmp_path):
+    # ignores the interrupt that ends a timed-out cell: it never answers again
+    deaf = "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\ntime.sleep(600)"
+    work = tmp_path / "work"
+    work.mkdir()
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in ["x = 1", deaf] + ["x += 1"] * 6])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    executor = SandboxedExecute(timeout=3, iopub_timeout=2, raise_on_iopub_timeout=False)
+    started = time.monotonic()
+    with pytest.raises(DeadKernelError, match="stopped answering"):
+        executor.preprocess(nb, {"metadata": {"path": str(work)}})
+    # the cell's timeout and one more for the probe; six more cells would have added 6 x 5 s
+    assert time.monotonic() - started < 25
+
+
+def test_an_interrupted_infinite_loop_leaves_the_kernel_running_the_later_cells(tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in
+                                         ["x = 1", "while True:\n    pass", "x += 1\nprint(x)"]])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb, _ = SandboxedExecute(timeout=3, iopub_timeout=2, raise_on_iopub_timeout=False).preprocess(
+        nb, {"metadata": {"path": str(work)}})
+    assert any(o.get("ename") == "CellTimeoutError" for o in nb.cells[1].outputs)
+    assert stdout(nb.cells[2]).strip() == "2"

@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from queue import Empty
+from time import monotonic
 
+from jupyter_core.utils import ensure_async
+from nbclient.exceptions import DeadKernelError
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, List, Unicode
@@ -40,6 +44,30 @@ class SandboxedExecute(Execute):
         self._answers_dir = km.setup_scratch()
         self._sandbox_km = km  # nbclient drops self.km at cleanup; the scratch folder must still go
         return km
+
+    async def _async_handle_timeout(self, timeout, cell=None):
+        """After a cell's timeout the kernel is interrupted (nbgrader's setting); a kernel that then does not
+        answer a ``kernel_info`` request within ``timeout`` seconds is stuck (hung in its own shutdown, or
+        deaf to interrupts): it is stopped and the notebook ends as if it had died, instead of every later
+        cell waiting out its own timeout."""
+        reply = await super()._async_handle_timeout(timeout, cell)
+        if not await self._answers(float(timeout)):
+            await ensure_async(self.km.shutdown_kernel(now=True))
+            raise DeadKernelError("the kernel stopped answering after a cell timed out")
+        return reply
+
+    async def _answers(self, wait: float) -> bool:
+        """Whether the kernel replies to a ``kernel_info`` request within ``wait`` seconds."""
+        msg_id = self.kc.kernel_info()
+        deadline = monotonic() + wait
+        while (left := deadline - monotonic()) > 0:
+            try:
+                msg = await ensure_async(self.kc.shell_channel.get_msg(timeout=left))
+            except Empty:
+                return False
+            if msg.get("parent_header", {}).get("msg_id") == msg_id:
+                return True
+        return False
 
     def output(self, outs, msg, display_id, cell_index):
         """Keep at most ``max_output_bytes`` of output per cell; drop the rest with a note."""
