@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,8 +35,9 @@ class Answer:
     fields: dict | None = None          # kind "property": the recorded data, name -> array
 
 
-def _load_array(path: Path, budget: int) -> tuple[np.ndarray | None, int]:
-    """A plain array from ``path`` (no links, no pickles, at most ``budget`` bytes), and its size."""
+def _load(path: Path, budget: int, read) -> tuple[object, int]:
+    """``read(handle)`` of the file at ``path``, opened without following a link and at most ``budget``
+    bytes, and its size; (None, 0) for a link, a missing, oversized or malformed file."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     except OSError:
@@ -45,33 +47,30 @@ def _load_array(path: Path, budget: int) -> tuple[np.ndarray | None, int]:
         if size > min(MAX_FILE_BYTES, budget):
             return None, 0
         try:
-            return np.asarray(np.load(handle, allow_pickle=False)), size
+            return read(handle, min(MAX_FILE_BYTES, budget)), size
         except Exception:  # noqa: BLE001 - any malformed file is simply not an answer
             return None, 0
+
+
+def _load_array(path: Path, budget: int) -> tuple[np.ndarray | None, int]:
+    """A plain array from ``path`` (no links, no pickles, at most ``budget`` bytes), and its size."""
+    return _load(path, budget, lambda handle, _: np.asarray(np.load(handle, allow_pickle=False)))
+
+
+def _read_fields(handle, limit: int) -> dict | None:
+    with zipfile.ZipFile(handle) as archive:   # what it unpacks to, before unpacking anything
+        infos = archive.infolist()
+        if len(infos) > 64 or sum(i.file_size for i in infos) > limit:
+            return None
+    handle.seek(0)
+    with np.load(handle, allow_pickle=False) as archive:
+        return {name: np.asarray(archive[name]) for name in archive.files}
 
 
 def _load_fields(path: Path, budget: int) -> tuple[dict | None, int]:
     """The named arrays of ``path`` (an uncompressed .npz; no links, no pickles, at most ``budget`` bytes)."""
-    import zipfile
-
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    except OSError:
-        return None, 0
-    with os.fdopen(fd, "rb") as handle:
-        size = os.fstat(handle.fileno()).st_size
-        if size > min(MAX_FILE_BYTES, budget):
-            return None, 0
-        try:
-            with zipfile.ZipFile(handle) as archive:   # what it unpacks to, before unpacking anything
-                infos = archive.infolist()
-                if len(infos) > 64 or sum(i.file_size for i in infos) > min(MAX_FILE_BYTES, budget):
-                    return None, 0
-            handle.seek(0)
-            with np.load(handle, allow_pickle=False) as archive:
-                return {name: np.asarray(archive[name]) for name in archive.files}, size
-        except Exception:  # noqa: BLE001 - any malformed file is simply not an answer
-            return None, 0
+    fields, size = _load(path, budget, _read_fields)
+    return (fields, size) if fields is not None else (None, 0)
 
 
 def load_answers(folder: Path) -> dict[str, Answer]:
