@@ -1,7 +1,8 @@
 """Dead ReLU units in the IRNN on pixel sequences: input scaling against learning rate.
 
 A hidden unit is *dead* on a data set when its state is zero at every step of every
-sequence: it then passes no gradient and cannot come back.  For each input scaling
+sequence: it then passes no gradient, and only the changing states of other units that
+feed it can bring it back (chapter 6).  For each input scaling
 (raw pixels in [0, 1], or standardised) and each learning rate, the IRNN is trained
 for a few hundred Adam steps on the 64-step digits, and the command records the
 fraction of dead units at initialization and after training, and the test accuracy,
