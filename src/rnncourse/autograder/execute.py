@@ -29,6 +29,8 @@ class SandboxedExecute(Execute):
     disk_bytes = Integer(Limits.disk_bytes, help="size of each of the kernel's writable folders (tmpfs)").tag(
         config=True)
     sandboxed = Bool(True, help="run kernels in bubblewrap (False only where it cannot run)").tag(config=True)
+    probe_seconds = Integer(20, help="after a timed-out cell, how long the kernel has to run an empty cell "
+                                     "before it is stopped as stuck").tag(config=True)
 
     def __init__(self, *args, **kwargs):
         kwargs["kernel_manager_class"] = SandboxKernelManager
@@ -47,18 +49,18 @@ class SandboxedExecute(Execute):
 
     async def _async_handle_timeout(self, timeout, cell=None):
         """After a cell's timeout the kernel is interrupted (nbgrader's setting); a kernel that then does not
-        answer a ``kernel_info`` request within ``timeout`` seconds is stuck (hung in its own shutdown, or
-        deaf to interrupts): it is stopped and the notebook ends as if it had died, instead of every later
-        cell waiting out its own timeout."""
+        run an empty cell within ``probe_seconds`` is stuck (hung in its own shutdown, deaf to interrupts,
+        or with its execution machinery broken by the submission): it is stopped and the notebook ends as
+        if it had died, instead of every later cell waiting out its own timeout."""
         reply = await super()._async_handle_timeout(timeout, cell)
-        if not await self._answers(float(timeout)):
+        if not await self._runs_code(min(float(timeout), self.probe_seconds)):
             await ensure_async(self.km.shutdown_kernel(now=True))
             raise DeadKernelError("the kernel stopped answering after a cell timed out")
         return reply
 
-    async def _answers(self, wait: float) -> bool:
-        """Whether the kernel replies to a ``kernel_info`` request within ``wait`` seconds."""
-        msg_id = self.kc.kernel_info()
+    async def _runs_code(self, wait: float) -> bool:
+        """Whether the kernel replies to an empty, silent execute request within ``wait`` seconds."""
+        msg_id = self.kc.execute("", silent=True, store_history=False)
         deadline = monotonic() + wait
         while (left := deadline - monotonic()) > 0:
             try:
