@@ -34,7 +34,7 @@ import sys
 import time
 from pathlib import Path
 
-from rnncourse.experiments import default_output
+from rnncourse.experiments import default_output, write_results
 
 DEFAULT_NAME = "bench_nbformat_import.json"   # default_output(DEFAULT_NAME): $RNNCOURSE_RUNS/ or ./runs/
 
@@ -139,10 +139,8 @@ def main(argv=None) -> dict:
                                   "runs": rs} for python, rs in runs.items()},
         "wall_s": time.perf_counter() - started,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
     report(result)
-    print(f"wrote {args.out}")
+    write_results(args.out, result)
     return result
 
 
