@@ -31,7 +31,7 @@ HARD_LINKED = "the notebook is a hard link to one of the course's own files, not
 def course_file_ids(*folders: Path) -> set[tuple[int, int]]:
     """(device, inode) of every file under ``folders`` (the course's solutions, source and release)."""
     ids = set()
-    for folder in folders:
+    for folder in {Path(f).resolve() for f in folders}:   # the source folder is often the solutions folder
         for root, _, files in os.walk(folder):
             for name in files:
                 try:
@@ -64,7 +64,6 @@ def read_submitted(path: Path) -> str:
         if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
             raise OSError(f"{path.name} is not a regular file")
         return handle.read().decode("utf-8")
-
 
 
 def cells_digest(nb) -> str:
@@ -125,7 +124,7 @@ def make_task(folder: Path, release: Path, assignment: str, student: str, names:
     for name in names:   # a linked notebook is never read: the submission scores 0 and is flagged
         problem = link_problem(folder / f"{name}.ipynb", course_ids)
         if problem:
-            task.error = f"{name}.ipynb: {problem}"
+            task.error, task.linked = f"{name}.ipynb: {problem}", True
             return task
     try:
         for name in names:

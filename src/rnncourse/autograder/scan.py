@@ -118,8 +118,9 @@ def scan_submission(path: Path, release_nb_path: Path) -> list[Flag]:
     from .prepare import link_problem, read_submitted
 
     path, flags = Path(path), []
-    if path.is_symlink():   # never followed: what it points to is not read
-        return [Flag(path.name, link_problem(path) or "the notebook is a link, not a file")]
+    problem = link_problem(path)   # a link is never followed: what it points to is not read
+    if problem:
+        return [Flag(path.name, problem)]
     if not path.exists():
         return [Flag(path.name, f"the notebook is missing: expected {release_nb_path.name}")]
     if path.stat().st_size > MAX_NOTEBOOK_BYTES:

@@ -39,6 +39,7 @@ class Task:
     digests: dict[str, str] = field(default_factory=dict)        # notebook name -> digest of its sanitized cells
     scratch_root: str = ""                                       # where the task's scratch folder goes, if it exists
     error: str = ""                                              # set when the submission could not be prepared
+    linked: bool = False                                         # a notebook is a link: nothing of it may be read
     repairs: list[str] = field(default_factory=list)             # "<notebook>: <what repair changed>"
     # for the feedback pages, rendered by the worker: name -> released notebook JSON, and -> the submitted
     # notebook's text as handed in (its outputs are what the feedback shows); empty: no feedback

@@ -30,7 +30,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import AssignLatePenalties, LimitOutput, NbGraderPreprocessor, SaveAutoGrades
 
 from . import feedback as feedback_files
-from .prepare import HARD_LINKED, LINKED, cells_digest, submission_digest
+from .prepare import cells_digest, submission_digest
 from .worker import Result, Task
 
 # (student, notebook) -> (digest of the sanitized notebook, executed notebook JSON) or an error message
@@ -165,14 +165,13 @@ class Writer:
                 HANDOFF[(student, name)] = error or (task.digests[name], result.notebooks[name])
             else:
                 HANDOFF[(student, name)] = "the worker returned no notebook"
-        linked = any(problem in (task.error or "") for problem in (LINKED, HARD_LINKED))
         try:   # nbgrader's autograde would copy what a linked notebook points to: it never sees one
-            outcome = ({"success": False, "error": task.error} if linked else
+            outcome = ({"success": False, "error": task.error} if task.linked else
                        self.api.autograde(self.assignment, student, force=True, create=True))
         finally:
             for name in task.notebooks:
                 HANDOFF.pop((student, name), None)
-        if linked:
+        if task.linked:
             with Gradebook(db_url_of(self.course, self.config)) as gb:
                 gb.update_or_create_student(student)
                 gb.update_or_create_submission(self.assignment, student)
