@@ -37,3 +37,26 @@ def test_bad_module_names():
         text_data.module_source("sys")                  # built in: no source
     with pytest.raises(TypeError):
         text_data.module_source(3)
+
+
+def test_fingerprint_tells_corpora_apart():
+    train, val = "abc\n", "de\n"
+    fp = text_data.corpus_sha256(train, val)
+    assert len(fp) == 64 and fp == text_data.corpus_sha256(train, val)
+    assert fp != text_data.corpus_sha256(train + "x", val)
+    assert fp != text_data.corpus_sha256("abc\nd", "e\n")             # where the split falls counts
+    assert not text_data.corpus_matches_reference(train, val)
+    with pytest.raises(TypeError):
+        text_data.corpus_sha256(b"abc", "de")
+
+
+def test_default_corpus_matches_the_pinned_fingerprint_under_the_reference_python():
+    import platform
+    train, val = text_data.python_source_corpus()
+    info = text_data.corpus_info(train, val)
+    assert info["train_chars"] == len(train) and info["python"] == platform.python_version()
+    if platform.python_version() == text_data.REFERENCE_PYTHON:
+        # The book's numbers were made on this text; if this fails, the standard library changed under us.
+        assert info["sha256"] == text_data.REFERENCE_SHA256 and info["is_reference"]
+    else:
+        assert info["is_reference"] == (info["sha256"] == text_data.REFERENCE_SHA256)
