@@ -3,7 +3,10 @@
 Every answer follows the notebook's instructions; where they leave a choice open this variant
 takes another road (row-vector recurrence h @ W.T, Jacobians filled into one preallocated
 (T + 1, n, n) array unit by unit, spectral norms from torch.linalg.svdvals, sigma_max from the
-singular values, the global norm accumulated in a Python loop, scaling with np.multiply).
+singular values, the global norm accumulated in a Python loop, scaling with np.multiply, the
+predictions written as fractions and a rounded number, the norms at rest measured with backward
+passes from a zero state instead of the matrix powers they equal).
+The written answer (``explain``) is graded by a person and has no variant here.
 """
 
 # states as row vectors (h @ W.T is W h); one autograd call per unit fills row i of every Jacobian
@@ -65,8 +68,47 @@ def clip_global_norm(grads, max_norm):
     return clipped, total_norm
 '''
 
+# the predictions as a student may write them: fractions, an int where a number is asked for,
+# and the norm at d = 12 rounded to four significant digits
+TRANSIENT_PREDICTION = '''
+# Your predictions: literal values worked out by hand (see the table above). Assign all six names,
+# predicted_radius, predicted_sigma_max, predicted_shape, predicted_peak, predicted_peak_norm and
+# predicted_norm_at_end, for example: predicted_radius = 0.25
+predicted_radius = 9 / 10            # A is nilpotent; B = 0.9 x rotation has |eigenvalues| = 0.9
+predicted_sigma_max = 3              # the largest weight of the shift A
+predicted_shape = "transient"        # grows while A still acts, then decays like 0.9^d
+predicted_peak = 3                   # A^3 multiplies the three weights: 3 * 1 * 2
+predicted_peak_norm = 6
+predicted_norm_at_end = 0.2824       # 0.9 ** 12 to four digits
+'''
+
+# a graph from a zero state that requires grad, one backward pass per unit of h_T through all
+# states at once; spectral norms from numpy's singular values
+NORMS_AT_REST = '''
+def norms_at_rest(W, T):
+    """Spectral norms of d h_T / d h_{T-d}, d = 0..T, for h_t = tanh(W h_{t-1}) started at h_0 = 0.
+
+    W: (n, n), T: int >= 1  ->  norms: (T + 1,) numpy float64 array
+    """
+    weight = torch.tensor(np.array(W, dtype=np.float64))
+    n = weight.shape[0]
+    start = torch.zeros(n, dtype=torch.float64, requires_grad=True)
+    states = [start]
+    for _ in range(T):
+        states.append(torch.tanh(states[-1] @ weight.T))
+    rows = np.zeros((T + 1, n, n))          # rows[k, i] = d h_T[i] / d h_k
+    for i in range(n):
+        grads = torch.autograd.grad(states[-1][i], states, retain_graph=True, allow_unused=True)
+        for k, g in enumerate(grads):
+            rows[k, i] = 0.0 if g is None else g.numpy()
+    largest = np.linalg.svd(rows, compute_uv=False)[:, 0]   # by k; d = T - k
+    return np.ascontiguousarray(largest[::-1], dtype=np.float64)
+'''
+
 VARIANT = {
     "jacobian_norms": JACOBIAN_NORMS,
     "classify_regime": CLASSIFY_REGIME,
     "clip_global_norm": CLIP_GLOBAL_NORM,
+    "transient_prediction": TRANSIENT_PREDICTION,
+    "norms_at_rest": NORMS_AT_REST,
 }
