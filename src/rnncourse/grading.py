@@ -30,6 +30,16 @@ records what calling the student's code raised, judged the same way.
 ``submit(key, value)`` records a value that only the grader compares (no local
 check), for instance the predictions of a trained model.
 
+``check_array`` can also diagnose a wrong answer in the student's own kernel:
+``mistakes`` is a function of no argument that returns ``{description: the value
+that mistake gives}`` and ``blocks`` names equal row blocks of the expected value
+(the gates of a stacked weight matrix, say).  Only when the local comparison fails
+are they used: the message then gives the relative error, the mistake the answer
+matches (the transpose and a multiple of the right value are always tried) and the
+blocks whose entries are wrong.  So a test can tell *what kind* of error there is
+without spelling out the formula.  At grading time ``mistakes`` is never called
+and the grader removes it from the test cells like an expected value.
+
 Test cells of graded notebooks import only this module from ``rnncourse``.
 """
 from __future__ import annotations
@@ -131,6 +141,70 @@ def scalar_problem(got: float, expected: float, rtol: float, atol: float) -> str
     return None
 
 
+def relative_error(a: np.ndarray, b: np.ndarray) -> float:
+    """||a - b|| / (||a|| + ||b||) over all entries (0.0 when both are zero)."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    scale = float(np.linalg.norm(a) + np.linalg.norm(b))
+    return 0.0 if scale == 0.0 else float(np.linalg.norm(a - b) / scale)
+
+
+MATCH = 1e-6   # an answer within this relative error of a mistake's value is that mistake
+
+
+def diagnose_array(got: np.ndarray, right: np.ndarray, mistakes: dict | None = None,
+                   blocks=None, rtol: float = 1e-7, atol: float = 1e-9) -> str:
+    """One line on what a wrong array looks like, for the student's own kernel.
+
+    ``got`` and ``right``: numpy arrays.  Gives the relative error (when the shapes
+    agree); which mistake ``got`` matches, trying the transpose of ``right`` (2-D),
+    then ``mistakes`` ({description: the value that mistake gives}, in order; a
+    mistake whose value equals the right one on this case is skipped), then a
+    multiple of ``right``; and with ``blocks`` (names of equal row blocks of
+    ``right``) the blocks that hold wrong entries.  Never called at grading time.
+    """
+    numeric = got.dtype.kind in "biuf" and right.dtype.kind in "biuf"
+    if not numeric:
+        return "Diagnosis: not an array of real numbers"
+    g, r = got.astype(np.float64), right.astype(np.float64)
+    same = g.shape == r.shape
+    parts = [f"relative error {relative_error(g, r):.3g} against the right value"] if same else []
+    tried = {}
+    if r.ndim == 2:
+        tried["the transpose of the right value"] = r.T
+    for description, value in (mistakes or {}).items():
+        tried[str(description)] = as_numpy(value, str(description)).astype(np.float64)
+    match = None
+    if same and not np.all(np.isfinite(g)):
+        match = "NaN or infinity in it"
+    elif same and not np.any(g) and np.any(r):
+        match = "all zeros"
+    for description, value in tried.items():
+        if match:
+            break
+        if value.shape == r.shape and relative_error(value, r) < MATCH:
+            continue   # this mistake makes no difference on this case
+        if value.shape == g.shape and relative_error(g, value) < MATCH:
+            match = description
+    if match is None and same and np.any(r):
+        k = float(np.sum(g * r) / np.sum(r * r))
+        if abs(k - 1.0) > MATCH and relative_error(g, k * r) < MATCH:
+            match = f"the right value times {k:.4g}"
+    if match:
+        parts.append(f"it looks like {match}")
+    else:
+        parts.append("it matches none of the mistakes tried (" + "; ".join(
+            list(tried) + ["a multiple of the right value"]) + ")")
+    if blocks and same and r.ndim >= 1 and r.shape[0] % len(blocks) == 0:
+        size = r.shape[0] // len(blocks)
+        wrong = [f"{b} (rows {k * size}:{(k + 1) * size})" for k, b in enumerate(blocks)
+                 if not np.allclose(g[k * size:(k + 1) * size], r[k * size:(k + 1) * size], rtol=rtol, atol=atol)]
+        if wrong and len(wrong) < len(blocks):
+            parts.append("wrong entries only in the block(s) " + ", ".join(wrong) + "; the other blocks are right")
+        elif wrong:
+            parts.append("wrong entries in every block (" + ", ".join(str(b) for b in blocks) + ")")
+    return "Diagnosis: " + "; ".join(parts)
+
+
 # --- recording ---------------------------------------------------------------------------------------
 
 def _plain(value, key: str) -> np.ndarray:
@@ -198,16 +272,25 @@ def _record_got(key: str, got, meta: dict) -> None:
 # --- the checks --------------------------------------------------------------------------------------
 
 def check_array(key: str, got, expected, name: str, hint: str = "", rtol: float = 1e-7,
-                atol: float = 1e-9, check_dtype: bool = True) -> None:
+                atol: float = 1e-9, check_dtype: bool = True, *, mistakes=None,
+                blocks: tuple[str, ...] | None = None) -> None:
     """``got`` must be an array like ``expected()`` (same type family, shape, dtype, values).
 
     ``expected`` is a function of no argument returning a numpy array or a torch
     tensor; ``got`` must be a ``numpy.ndarray`` when that is one, a ``torch.Tensor``
     when that is one.  The failure message reports the first wrong entry and the
-    largest error, followed by ``hint``.
+    largest error, then (with ``mistakes`` or ``blocks``) a diagnosis from
+    ``diagnose_array``, followed by ``hint``.  ``mistakes``, a function of no
+    argument returning ``{description: array}``, is called only locally and only
+    after a failed comparison; ``blocks`` names equal blocks of rows (axis 0).
     """
     _check_key(key)
     _check_lazy(expected)
+    if mistakes is not None:
+        _check_lazy(mistakes, "mistakes")
+    if blocks is not None and (not isinstance(blocks, (tuple, list)) or not blocks
+                               or not all(isinstance(b, str) for b in blocks)):
+        raise TypeError(f"{key}: blocks must be a non-empty tuple of names, got {blocks!r}")
     meta = {"kind": "array", "name": name, "hint": hint, "rtol": float(rtol), "atol": float(atol),
             "check_dtype": bool(check_dtype)}
     if not grading():
@@ -219,6 +302,13 @@ def check_array(key: str, got, expected, name: str, hint: str = "", rtol: float 
             _fail(name, f"expected a {family}, got {_describe(got)}", hint)
         problem = array_problem(as_numpy(got, name), as_numpy(want, name), rtol, atol, check_dtype)
         if problem:
+            if mistakes is not None or blocks:
+                found = mistakes() if mistakes is not None else {}
+                if not isinstance(found, dict):
+                    raise TypeError(f"{key}: mistakes() must return a dict {{description: array}}, "
+                                    f"got {_describe(found)}")
+                problem += "\n" + diagnose_array(as_numpy(got, name), as_numpy(want, name), found, blocks,
+                                                  rtol, atol)
             _fail(name, problem, hint)
     if _container(got) in ("numpy array", "torch tensor"):
         _record_got(key, got, meta)

@@ -1,11 +1,12 @@
 """nbgrader preprocessor: test cells run at grading time without the code that computes expected values.
 
 A test cell passes every expected value to a check as a function of no argument
-(``check_array(key, got, lambda: ..., name)``); reference code that only those
+(``check_array(key, got, lambda: ..., name)``), and so does ``mistakes=`` (the values
+that typical mistakes give, for a local diagnosis); reference code that only those
 functions use lives in functions named ``reference_*``.  During grading the checks
 never call those functions (``rnncourse.grading``), and this preprocessor removes
 them from the test cells before the kernel sees them: the expected argument
-becomes ``None``, so do the parameters of a property check (``p=...``, ``factor=...``:
+and ``mistakes=`` become ``None``, so do the parameters of a property check (``p=...``, ``factor=...``:
 the grader uses those the solution's run recorded), and ``reference_*`` definitions
 become ``pass``.  A submission,
 which runs in the same kernel, can then neither observe an expected value nor
@@ -37,7 +38,7 @@ def _spans(tree: ast.AST) -> list[tuple[ast.AST, str]]:
             elif name in CHECKS:
                 if len(node.args) >= 3:
                     found.append((node.args[2], "None"))
-                found += [(kw.value, "None") for kw in node.keywords if kw.arg in ("expected", "target")]
+                found += [(kw.value, "None") for kw in node.keywords if kw.arg in ("expected", "target", "mistakes")]
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) \
                 and node.name.startswith(REFERENCE_PREFIX):
             found.append((node, "pass"))
