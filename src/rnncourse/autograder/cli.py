@@ -56,7 +56,7 @@ from tqdm import tqdm
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-from . import feedback, repair
+from . import changes, feedback, refresh, repair
 from .answers import save_answers
 from .execute import SandboxedExecute
 from .parallel import Pool, dask_pool, local_pool, run_tasks
@@ -330,8 +330,14 @@ def _grade(args, course: Path, workdir: Path, scratch: Path, sandboxed: bool) ->
         if retry_pool is not pool:
             retry_pool.close()
 
-    rows = [writer.rows.get(s) or done[s]["row"] for s in sorted({*writer.rows, *done})]
+    # unchanged submissions: their rows (and feedback) read again, with any grade a person gave since (refresh.py)
+    fresh = refresh.refresh(course, config, coursedir, args.assignment, sorted(done), not args.no_feedback)
+    rows = [writer.rows.get(s) or fresh.get(s) or done[s]["row"] for s in sorted({*writer.rows, *done})]
+    before = changes.previous_rows(course, args.assignment)
     report = write_reports(course, args.assignment, rows)                         # 8. reports
+    changed_path, changed = changes.write_changes(course, args.assignment, before, rows)   # whose score changed
+    if changed:
+        print(f"{len(changed)} student(s) scored differently than in the last report: {changed_path}")
     if export_grades(course, config) != 0:                                                # 9. nbgrader's CSV export
         return 1
     print(f"report: {report}   grades: {course / 'grades.csv'}")
@@ -350,6 +356,68 @@ def scan(args) -> int:
         for flag in flags:
             print(f"    {flag.where}: {flag.why}")
     return 0
+
+
+# --- after grading: a person's grades into the reports, similarity, LMS export (refresh.py, similarity.py, export.py) ---
+def _course_setup(args):
+    course = Path(args.course).resolve()
+    config = load_config(course, True, course / ".grading" / args.assignment / "reference", None) \
+        if getattr(args, "assignment", None) else load_config(course, True, course / ".grading" / "reference", None)
+    return course, config, CourseDirectory(config=config)
+
+
+def reports(args) -> int:
+    course, config, coursedir = _course_setup(args)
+    rows = refresh.refresh(course, config, coursedir, args.assignment, feedback=not args.no_feedback)
+    if not rows:
+        print(f"no graded submission of {args.assignment}: run grade first", file=sys.stderr)
+        return 1
+    report = write_reports(course, args.assignment, list(rows.values()))
+    pending = [s for s, row in rows.items() if row["pending"]]
+    print(f"report: {report}   {len(rows)} student(s), {len(pending)} with points pending a person's grade")
+    return export_grades(course, config)
+
+
+def similarity(args) -> int:
+    from .similarity import similarity_report
+
+    course, config, coursedir = _course_setup(args)
+    csv_path, html_path, pairs = similarity_report(course, coursedir, args.assignment, args.top)
+    for pair in pairs[:min(args.top or 10, 10)]:
+        print(f"{pair['rank']:4d}  {pair['student_a']:24s} {pair['student_b']:24s} {pair['similarity']:6.0%}")
+    print(f"similarity: {html_path}   {csv_path}   ({len(pairs)} pairs; scores unchanged)")
+    return 0
+
+
+def export_lms(args) -> int:
+    from .export import export_lms as write
+
+    course, config, coursedir = _course_setup(args)
+    out = Path(args.out) if args.out else course / "reports" / f"grades-{args.lms}.csv"
+    path, notes = write(db_url_of(course, config), args.lms, out)
+    for note in notes:
+        print(f"left empty: {note}")
+    print(f"{args.lms}: {path}")
+    return 0
+
+
+def add_instructor_commands(sub) -> None:
+    p = sub.add_parser("reports", help="read the gradebook again (a person's grades): reports, feedback, grades.csv")
+    p.add_argument("assignment")
+    p.add_argument("--course", default=".", help="course root (default: current folder)")
+    p.add_argument("--no-feedback", action="store_true", help="leave the students' feedback pages as they are")
+    p.set_defaults(func=reports)
+    p = sub.add_parser("similarity", help="the most similar pairs of submissions (never changes a score)")
+    p.add_argument("assignment")
+    p.add_argument("--course", default=".", help="course root (default: current folder)")
+    p.add_argument("--top", type=int, default=50, help="pairs shown in the HTML report (default: 50; the CSV has all)")
+    p.set_defaults(func=similarity)
+    p = sub.add_parser("export", help="grades for an LMS: one row per student, one column per assignment")
+    p.add_argument("--lms", required=True, choices=["canvas", "moodle"])
+    p.add_argument("--course", default=".", help="course root (default: current folder)")
+    p.add_argument("--out", default=None, help="the CSV to write (default: reports/grades-<lms>.csv)")
+    p.set_defaults(func=export_lms)
+# --- end of the commands after grading ---
 
 
 def main(argv=None) -> int:
@@ -379,5 +447,6 @@ def main(argv=None) -> int:
                            help="grade on a Dask cluster instead: its scheduler address, e.g. tcp://host:8786")
             p.add_argument("--force", action="store_true",
                            help="grade every selected submission again (default: only new or changed ones)")
+    add_instructor_commands(sub)
     args = parser.parse_args(argv)
     return args.func(args)

@@ -27,6 +27,7 @@ hands them back with its result; the writer stores them with ``save_records`` in
 from __future__ import annotations
 
 import builtins
+import copy
 import html
 import json
 import re
@@ -114,9 +115,13 @@ def load_records(record_dir: Path, student: str) -> dict[str, dict]:
 
 
 def _grades(notebook) -> dict[str, dict]:
-    """grade_id -> {score, max_score, pending} of a gradebook notebook (pending: waits for a person)."""
+    """grade_id -> {score, max_score, pending, manual, comment} of a gradebook notebook (pending: waits for a
+    person; manual: a person's score; comment: a person's comment, or None)."""
+    comments = {c.name: c.manual_comment or None for c in notebook.comments}
     return {g.name: {"score": float(g.score or 0), "max_score": float(g.max_score or 0),
-                     "pending": bool(g.needs_manual_grade) and g.manual_score is None} for g in notebook.grades}
+                     "pending": bool(g.needs_manual_grade) and g.manual_score is None,
+                     "manual": g.manual_score is not None, "comment": comments.get(g.name)}
+            for g in notebook.grades}
 
 
 def grades_of(db_url: str, assignment: str, student: str, notebook: str) -> dict[str, dict]:
@@ -193,8 +198,12 @@ def _result_text(gid: str, grade: dict | None, hidden: bool, record: dict, kind:
     if grade is None:
         return f"{kind} {gid}: not graded\n"
     points = f"{grade['score']:g} / {grade['max_score']:g} points"
+    comment = [f"  {line}" for line in (grade.get("comment") or "").strip().splitlines()]
     if grade["pending"]:
         return f"{kind} {gid}: pending, {grade['max_score']:g} points to be graded by a person\n"
+    if grade.get("manual"):
+        return "\n".join([f"{kind} {gid}: graded by a person, {points}"]
+                         + (["Comment:"] + comment if comment else [])) + "\n"
     passed = grade["score"] >= grade["max_score"] > 0 or (grade["max_score"] == 0 and not record.get("raised"))
     lines = [f"{kind} {gid}: {'passed' if passed else 'failed'}, {points}"]
     grader = record.get("grader", [])
@@ -206,6 +215,8 @@ def _result_text(gid: str, grade: dict | None, hidden: bool, record: dict, kind:
     if grader:
         lines.append("The grader checked your answers outside your notebook:")
         lines += [f"  {line}" for line in grader]
+    if comment:
+        lines += ["Comment:"] + comment
     if not passed and raised:
         name = raised[0]
         if name == "KeyboardInterrupt":
@@ -262,8 +273,10 @@ def scrub(autograded: NotebookNode, submitted: NotebookNode | None, release: Not
             if new.cell_type == "code" and _is_test(cell):
                 new["outputs"] = [_text(text)]
             else:
-                cells.append(nbformat.v4.new_markdown_cell(f"**{html.escape(text.splitlines()[0])}**",
-                                                           id=f"result-{len(cells)}"))
+                lines = text.splitlines()
+                first, rest = lines[0], lines[lines.index("Comment:"):] if "Comment:" in lines else []
+                body = f"**{html.escape(first)}**" + "".join(f"\n>\n> {html.escape(line.strip())}" for line in rest)
+                cells.append(nbformat.v4.new_markdown_cell(body, id=f"result-{len(cells)}"))
     header = ["| part | points | result |", "| --- | --- | --- |"]
     earned = total = pending = 0.0
     for gid, grade, hidden, line in summary:
@@ -290,9 +303,21 @@ def scrub(autograded: NotebookNode, submitted: NotebookNode | None, release: Not
 
 
 def render_html(nb: NotebookNode) -> str:
+    """The page of ``nb``, safe to open: its outputs keep only inert data and every piece of markdown and HTML
+    is cleaned after rendering (nbconvert's ``sanitize_html`` with the grader's allow-list, ``sanitize``)."""
     from nbconvert import HTMLExporter
 
-    body, _ = HTMLExporter().from_notebook_node(nb)
+    from .sanitize import ATTACHMENTS, clean_filter, sanitize_outputs
+
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            sanitize_outputs(cell.get("outputs", []))
+        if "attachments" in cell:
+            cell.attachments = {name: {k: v for k, v in bundle.items() if k in ATTACHMENTS}
+                                for name, bundle in cell.attachments.items()}
+    exporter = HTMLExporter(sanitize_html=True, filters={"clean_html": clean_filter})
+    body, _ = exporter.from_notebook_node(nb)
     return body
 
 
@@ -306,7 +331,7 @@ def grades_from_cells(nb: NotebookNode) -> dict[str, dict]:
         if utils.is_grade(cell):
             auto, max_score = utils.determine_grade(cell)
             grades[_gid(cell)] = {"score": float(auto or 0), "max_score": float(max_score or 0),
-                                  "pending": auto is None}
+                                  "pending": auto is None, "manual": False, "comment": None}
     return grades
 
 

@@ -31,6 +31,7 @@ from nbgrader.preprocessors import AssignLatePenalties, LimitOutput, NbGraderPre
 
 from . import feedback as feedback_files
 from .prepare import cells_digest, submission_digest
+from .sanitize import SanitizeNotebook
 from .worker import Result, Task
 
 # (student, notebook) -> (digest of the sanitized notebook, executed notebook JSON) or an error message
@@ -61,7 +62,8 @@ class UseExecuted(NbGraderPreprocessor):
 # The writer's nbgrader autograde: no sanitizing pass (the task was sanitized when it was made, and the
 # worker's notebook replaces the submitted one), then nbgrader's own steps after execution.
 WRITER_SANITIZE: list = []
-WRITER_PREPROCESSORS = [UseExecuted, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades, AssignLatePenalties]
+WRITER_PREPROCESSORS = [UseExecuted, SanitizeNotebook, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
+                        AssignLatePenalties]   # SanitizeNotebook: no student markup runs where autograded/ is opened
 CHANGED = "the submission changed while it was being graded: grade it again"
 
 
