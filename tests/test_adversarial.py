@@ -242,3 +242,19 @@ def test_parts_graded_by_a_person_are_pending_not_zero(graded):
         for gid in manual:
             assert f"pending (graded by a person)" in text and gid in text
         assert f"{sum(manual.values()):g} points pending a person's grade" in text
+
+
+def test_the_state_says_where_each_submissions_seconds_went(graded):
+    """The profile that benchmarks/bench_grading.py --profile reads: every phase timed, none invented."""
+    course = graded["course"]
+    record = json.loads((course.root / ".grading" / course.assignment / "graded" / "honest_solution.json").read_text())
+    phases = record["phases"]
+    worker = {"scratch", "strip", "kernel_start", "kernel_ready", "setup_cell", "cells", "kernel_stop", "verify"}
+    worker |= {"feedback"} if record["feedback_rendered_by"] else set()   # the last run may skip feedback
+    assert worker | {"prepare"} <= set(phases), sorted(phases)
+    assert all(seconds >= 0 for seconds in phases.values()), phases
+    assert phases["kernel_start"] > 0 and phases["setup_cell"] > 0 and phases["cells"] > 0
+    # the worker's phases account for its time (the rest is reading the task and writing the result)
+    inside = sum(phases[p] for p in worker)
+    assert 0.8 * record["execute_seconds"] <= inside <= record["execute_seconds"] + 0.05, (inside, record)
+    assert 0 < record["autograde_seconds"] <= record["write_seconds"]

@@ -3,6 +3,8 @@
     python -m rnncourse.autograder grade ch01_rnn_basics            # every student in submitted/
     python -m rnncourse.autograder grade ch01_rnn_basics --student alice
     python -m rnncourse.autograder scan ch01_rnn_basics             # the pre-grading scan only
+    python -m rnncourse.autograder collect ch01_rnn_basics          # from the exchange, trusting owners only
+    python -m rnncourse.autograder release-feedback ch01_rnn_basics # feedback each student alone can read
 
 ``grade`` runs, from the course root (the folder with nbgrader_config.py):
 
@@ -217,7 +219,8 @@ def write_reports(course: Path, assignment: str, rows: list[dict]) -> Path:
     reports.mkdir(exist_ok=True)
     with open(reports / f"{assignment}.csv", "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=["student", "score", "max_score", "pending", "seconds",
-                                                    "needs_review", "flags", "repairs"])
+                                                    "needs_review", "flags", "repairs", "submitted_at", "duedate",
+                                                    "late_by", "late", "penalty", "version"])
         writer.writeheader()
         writer.writerows(rows)
     (reports / f"{assignment}.json").write_text(json.dumps(rows, indent=1))
@@ -297,10 +300,13 @@ def _grade(args, course: Path, workdir: Path, scratch: Path, sandboxed: bool) ->
     def tasks():                                                                  # prepared lazily, in order
         for student, _ in todo:
             folder = Path(coursedir.format_path(coursedir.submitted_directory, student, args.assignment))
+            began = time.perf_counter()
             flags[student] = [f"{f.where}: {f.why}" for f in scan_folder(folder, release)]
-            yield make_task(folder, release, args.assignment, student, names, config, db_url, coursedir.ignore,
-                            reference_files, settings, str(scratch), feedback=not args.no_feedback,
-                            course_ids=course_ids)
+            task = make_task(folder, release, args.assignment, student, names, config, db_url, coursedir.ignore,
+                             reference_files, settings, str(scratch), feedback=not args.no_feedback,
+                             course_ids=course_ids)
+            task.prepare_seconds = round(time.perf_counter() - began, 4)
+            yield task
 
     pool, retry_pool = open_pool(args)                                            # 6. the workers
     print(f"grading {len(todo)} submission(s) of {args.assignment} on {pool.name}"
@@ -356,6 +362,49 @@ def scan(args) -> int:
         for flag in flags:
             print(f"    {flag.where}: {flag.why}")
     return 0
+
+
+# --- the exchange: collect and release feedback without trusting what students wrote (exchange.py) ---
+def _exchange_setup(args):
+    course = Path(args.course).resolve()
+    config = load_config(course, True, course / ".grading" / args.assignment / "reference", None)
+    coursedir = CourseDirectory(config=config)
+    root = config.Exchange.get("root") or "/usr/local/share/nbgrader/exchange"
+    return course, coursedir, root
+
+
+def collect(args) -> int:
+    from .exchange import collect as collect_submissions, utc
+
+    course, coursedir, root = _exchange_setup(args)
+    done = collect_submissions(coursedir, root, args.assignment,
+                               course / ".grading" / args.assignment / "collected.json", args.student)
+    for note in done.notes:
+        print(note)
+    record = json.loads((course / ".grading" / args.assignment / "collected.json").read_text())["students"]
+    for student, what in sorted(done.collected.items()):
+        entry = record[student]
+        print(f"{student:24s} {what:9s} submitted {entry['submitted_at']}   version {len(entry['versions'])}"
+              + ("   (its folder was open to other users)" if entry["open_to_others"] else ""))
+    for found in done.refused:
+        print(f"REFUSED {found.name}: {found.problem}", file=sys.stderr)
+    print(f"collected {sum(w != 'unchanged' for w in done.collected.values())} new or changed submission(s) of "
+          f"{args.assignment}; {len(done.refused)} refused; record: .grading/{args.assignment}/collected.json "
+          f"({utc(time.time())})")
+    return 4 if done.refused else 0
+
+
+def release_feedback(args) -> int:
+    from .exchange import release_feedback as release
+
+    course, coursedir, root = _exchange_setup(args)
+    released, problems = release(coursedir, root, args.assignment, args.student)
+    for line in released:
+        print(f"released {line}")
+    for line in problems:
+        print(f"NOT RELEASED {line}", file=sys.stderr)
+    return 4 if problems else 0
+# --- end of the exchange's commands ---
 
 
 # --- after grading: a person's grades into the reports, similarity, LMS export (refresh.py, similarity.py, export.py) ---
@@ -427,7 +476,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m rnncourse.autograder", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    for name, func in [("grade", grade), ("scan", scan)]:
+    for name, func in [("grade", grade), ("scan", scan), ("collect", collect), ("release-feedback", release_feedback)]:
         p = sub.add_parser(name)
         p.add_argument("assignment")
         p.add_argument("--student", action="append", default=None,

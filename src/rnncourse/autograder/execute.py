@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from queue import Empty
-from time import monotonic
+from time import monotonic, perf_counter
 
 from jupyter_core.utils import ensure_async
 from nbclient.exceptions import DeadKernelError
@@ -36,6 +36,28 @@ class SandboxedExecute(Execute):
         kwargs["kernel_manager_class"] = SandboxKernelManager
         super().__init__(*args, **kwargs)
         self._output_sizes: dict[int, int] = {}
+        self.phases: dict[str, float] = {}
+
+    # nbconvert's preprocessor calls nbclient's synchronous entry points: they are timed here
+    def _timed(self, phase: str, call, *args, **kwargs):
+        start = perf_counter()
+        try:
+            return call(*args, **kwargs)
+        finally:
+            self.phases[phase] = self.phases.get(phase, 0.0) + perf_counter() - start
+
+    def start_new_kernel(self, **kwargs):
+        """Start the sandbox and the kernel process in it (``phases["kernel_start"]``)."""
+        return self._timed("kernel_start", super().start_new_kernel, **kwargs)
+
+    def start_new_kernel_client(self):
+        """Connect and wait until the kernel answers (``phases["kernel_ready"]``)."""
+        return self._timed("kernel_ready", super().start_new_kernel_client)
+
+    def execute_cell(self, cell, cell_index, *args, **kwargs):
+        """Execute one cell: the first code cell (the setup cell: imports) is timed apart from the others."""
+        phase = "cells" if "setup_cell" in self.phases or cell.cell_type != "code" else "setup_cell"
+        return self._timed(phase, super().execute_cell, cell, cell_index, *args, **kwargs)
 
     def create_kernel_manager(self):
         km = super().create_kernel_manager()
@@ -89,6 +111,8 @@ class SandboxedExecute(Execute):
         self._output_sizes = {}
         self._answers_dir = None
         self._sandbox_km = None
+        self.phases = {}
+        start = perf_counter()
         try:
             nb, resources = super().preprocess(nb, resources, km=km)
         finally:
@@ -96,4 +120,8 @@ class SandboxedExecute(Execute):
                 resources["rnncourse_answers"] = load_answers(self._answers_dir)
             if self._sandbox_km is not None:
                 self._sandbox_km.cleanup_scratch()
+            # where an execution's seconds went; "kernel_stop": what is left (shutdown, clean-up)
+            total = perf_counter() - start
+            self.phases["kernel_stop"] = total - sum(self.phases.values())
+            resources["rnncourse_phases"] = {k: round(v, 4) for k, v in self.phases.items()}
         return nb, resources

@@ -41,6 +41,7 @@ class Task:
     error: str = ""                                              # set when the submission could not be prepared
     linked: bool = False                                         # a notebook is a link: nothing of it may be read
     repairs: list[str] = field(default_factory=list)             # "<notebook>: <what repair changed>"
+    prepare_seconds: float = 0.0                                 # scanning the folder and making this task
     # for the feedback pages, rendered by the worker: name -> released notebook JSON, and -> the submitted
     # notebook's text as handed in (its outputs are what the feedback shows); empty: no feedback
     release: dict[str, str] = field(default_factory=dict)
@@ -64,6 +65,10 @@ class Result:
     pid: int = 0
     worker_peak_mb: float = 0.0    # peak resident memory of the worker process
     kernel_peak_mb: float = 0.0    # largest peak resident memory of its finished child processes (kernels)
+    # where the seconds went (summed over the notebooks): scratch (task files written), strip, kernel_start
+    # (sandbox and kernel process), kernel_ready, setup_cell (the imports), cells, kernel_stop, verify
+    # (answers checked outside the kernel, with nbgrader's IgnorePattern), feedback (pages rendered)
+    phases: dict[str, float] = field(default_factory=dict)
 
 
 SECTIONS = ("Execute", "SandboxedExecute", "IgnorePattern", "VerifyAnswers")
@@ -144,6 +149,13 @@ def run_task(task: Task) -> Result:
 
     start = time.perf_counter()
     result = Result(student=task.student, host=os.uname().nodename, pid=os.getpid())
+    phases = result.phases
+
+    def timed(phase: str, began: float) -> float:
+        now = time.perf_counter()
+        phases[phase] = round(phases.get(phase, 0.0) + now - began, 4)
+        return now
+
     if task.error:
         result.error = task.error
         return result
@@ -161,21 +173,30 @@ def run_task(task: Task) -> Result:
         _write_tree(reference, task.reference)
         config = worker_config(task.settings)
         config.VerifyAnswers.reference_dir = str(reference)
+        began = timed("scratch", start)
         # every kernel of this task sees the same working folder, as nbgrader's autograded/ folder
         for name, text in sorted(task.notebooks.items()):
             nb = nbformat.reads(text, as_version=4)
             resources = {"unique_key": name, "metadata": {"path": str(work), "name": name},
                          "nbgrader": {"student": task.student, "assignment": task.assignment, "notebook": name}}
             sources = [cell.source for cell in nb.cells]
-            for pp in (StripReferences, SandboxedExecute, IgnorePattern, RecordingVerify):
+            nb, resources = StripReferences(config=config)(nb, resources)
+            began = timed("strip", began)
+            nb, resources = SandboxedExecute(config=config)(nb, resources)
+            for phase, seconds in resources.pop("rnncourse_phases", {}).items():
+                phases[phase] = round(phases.get(phase, 0.0) + seconds, 4)
+            began = time.perf_counter()
+            for pp in (IgnorePattern, RecordingVerify):
                 nb, resources = pp(config=config)(nb, resources)
             for cell, source in zip(nb.cells, sources):   # the instructor's autograded copy keeps every test
                 cell.source = source
             result.notebooks[name] = nbformat.writes(nb)
             result.cell_scores[name] = cell_scores(nb)
             result.test_results[name] = resources.get("rnncourse_test_results", {})
+            began = timed("verify", began)
             if name in task.release:
                 result.feedback[name] = _feedback(nb, task, name, result.test_results[name])
+                began = timed("feedback", began)
     except Exception as error:  # noqa: BLE001 - the submission's failure is reported, not raised
         lines = traceback.format_exception_only(type(error), error)
         result.error = "".join(lines).strip() or type(error).__name__

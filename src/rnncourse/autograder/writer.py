@@ -30,6 +30,8 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import AssignLatePenalties, LimitOutput, NbGraderPreprocessor, SaveAutoGrades
 
 from . import feedback as feedback_files
+from .exchange import version_of
+from .late import readable
 from .prepare import cells_digest, submission_digest
 from .sanitize import SanitizeNotebook
 from .worker import Result, Task
@@ -93,6 +95,22 @@ def students_in_gradebook(course: Path, config, assignment: str) -> set[str]:
             return {s.student.id for s in gb.find_assignment(assignment).submissions}
         except MissingEntry:
             return set()
+
+
+def lateness(db_url: str, assignment: str, student: str) -> dict:
+    """The report's late-work columns, from the gradebook: when the submission was handed in (the
+    ``timestamp.txt`` of ``submitted/``, which ``collect`` writes from the file system's record), the due
+    date (with the student's extension), seconds late, the same readable, and the points taken off."""
+    with Gradebook(db_url) as gb:
+        try:
+            submission = gb.find_submission(assignment, student)
+        except MissingEntry:
+            return {"submitted_at": "", "duedate": "", "late_by": 0, "late": "", "penalty": 0.0}
+        seconds = round(submission.total_seconds_late or 0.0, 3)
+        stamp = lambda t: t.strftime("%Y-%m-%d %H:%M:%S UTC") if t else ""  # noqa: E731 (naive UTC times)
+        return {"submitted_at": stamp(submission.timestamp), "duedate": stamp(submission.duedate),
+                "late_by": seconds, "late": readable(seconds),
+                "penalty": round(submission.late_submission_penalty or 0.0, 6)}
 
 
 class GradingState:
@@ -173,6 +191,7 @@ class Writer:
         finally:
             for name in task.notebooks:
                 HANDOFF.pop((student, name), None)
+        autograde_seconds = time.perf_counter() - start
         if task.linked:
             with Gradebook(db_url_of(self.course, self.config)) as gb:
                 gb.update_or_create_student(student)
@@ -188,7 +207,9 @@ class Writer:
         pending, pending_parts = feedback_files.pending_points(grades)
         row = {"student": student, "score": score, "max_score": max_score, "pending": pending,
                "seconds": round(result.seconds, 1), "needs_review": bool(flags) or pending > 0,
-               "flags": " | ".join(flags), "repairs": " | ".join(task.repairs)}
+               "flags": " | ".join(flags), "repairs": " | ".join(task.repairs),
+               **lateness(db_url_of(self.course, self.config), self.assignment, student),
+               "version": version_of(Path(self.state.folder).parent / "collected.json", student)}
         tests = result.test_results if outcome["success"] else {}
         feedback_files.save_records(self.record_dir, student, tests)   # no test results of an older run stay
         wrote_feedback, rendered_by, autograded = False, {}, time.perf_counter()
@@ -206,7 +227,9 @@ class Writer:
                                       "worker_peak_mb": result.worker_peak_mb,
                                       "kernel_peak_mb": result.kernel_peak_mb,
                                       "execute_seconds": result.seconds,
+                                      "phases": {"prepare": task.prepare_seconds, **result.phases},
                                       "write_seconds": round(time.perf_counter() - start, 3),
+                                      "autograde_seconds": round(autograde_seconds, 3),
                                       "feedback_seconds": round(time.perf_counter() - autograded, 3)})
         else:
             self.state.forget(student)
