@@ -2,7 +2,8 @@
 
 Every answer follows the notebook's instructions; where they leave a choice open this variant
 takes another road (einsum, a preallocated output array, np.array copies, a per-layer loop,
-h_n instead of the last output step, torch.cat instead of stack).
+h_n instead of the last output step, torch.cat instead of stack, a one-hot product instead of
+the embedding lookup).
 """
 
 # einsum instead of @ with transposes; a dict of nonlinearities; relu as z * (z > 0)
@@ -69,7 +70,8 @@ def count_rnn_parameters(input_size, hidden_size, num_layers, output_size):
     return int(total)
 '''
 
-# many_to_one reads h_n[-1]; one_to_many concatenates (B, 1, C) slices; zeros from new_zeros
+# many_to_one reads h_n[-1]; one_to_many concatenates (B, 1, C) slices, picks the class with torch.max
+# and looks its row up as a one-hot product with embed.weight; zeros from new_zeros
 SHAPES = '''
 def many_to_one(rnn, head, x):
     """x: (B, T, I) -> (B, C)"""
@@ -83,8 +85,8 @@ def many_to_many(rnn, head, x):
     return head(states)
 
 
-def one_to_many(rnn, head, x0, steps, h0=None):
-    """x0: (B, I), h0: (num_layers, B, H) or None -> (B, steps, C) with C == I"""
+def one_to_many(rnn, head, embed, x0, steps, h0=None):
+    """x0: (B, I), h0: (num_layers, B, H) or None -> logits (B, steps, C); embed: torch.nn.Embedding(C, I)"""
     step_input = x0.unsqueeze(1)
     hidden = h0
     pieces = []
@@ -93,16 +95,19 @@ def one_to_many(rnn, head, x0, steps, h0=None):
             top, hidden = rnn(step_input)
         else:
             top, hidden = rnn(step_input, hidden)
-        step_input = head(top)          # (B, 1, C), fed back as the next input
-        pieces.append(step_input)
+        logits = head(top)                                   # (B, 1, C)
+        pieces.append(logits)
+        chosen = torch.max(logits, dim=2).indices            # (B, 1)
+        one_hot = torch.nn.functional.one_hot(chosen, embed.num_embeddings).to(embed.weight.dtype)
+        step_input = one_hot @ embed.weight                  # (B, 1, I): the chosen rows
     return torch.cat(pieces, dim=1)
 
 
-def encoder_decoder(encoder, decoder, head, x, steps):
-    """x: (B, T, I) -> (B, steps, C)"""
+def encoder_decoder(encoder, decoder, head, embed, x, steps):
+    """x: (B, T, I) -> logits (B, steps, C)"""
     _, h_n = encoder(x)
     first = x.new_zeros((x.shape[0], decoder.input_size))
-    return one_to_many(decoder, head, first, steps, h0=h_n)
+    return one_to_many(decoder, head, embed, first, steps, h0=h_n)
 '''
 
 VARIANT = {
