@@ -7,10 +7,12 @@ in JupyterLab) and ``feedback/`` pages. Both are cleaned here with bleach (the s
 itself uses), with an allow-list of tags that markdown produces:
 
 * ``clean_html(text)``: HTML with only those tags and harmless attributes; every other tag is
-  escaped (so the instructor sees what was planted, as text), comments are dropped, and links and
-  images keep only ``http``, ``https`` and ``mailto`` URLs.
+  escaped (so the instructor sees what was planted, as text), comments are dropped, links keep only
+  ``http``, ``https`` and ``mailto`` URLs, and images only embedded PNG, JPEG or GIF data: a page
+  requests nothing when it is opened.
 * ``sanitize_notebook(nb, trusted)``: a notebook whose markdown and raw cells (except those whose
-  source is one of ``trusted``, the course's own released cells) are cleaned, and whose outputs
+  source is one of ``trusted``, the course's own released cells) are cleaned (a markdown image that
+  is not an attachment is shown as text), and whose outputs
   keep only inert data: text, PNG/JPEG/GIF images, JSON; HTML and markdown outputs are cleaned;
   JavaScript, SVG, widget views and every other kind are removed (a note in text says so).
 * ``SanitizeNotebook``: the nbgrader preprocessor the grading writer runs on every executed
@@ -20,6 +22,7 @@ itself uses), with an allow-list of tags that markdown produces:
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import bleach
@@ -32,11 +35,27 @@ TAGS = frozenset({
     "dl", "dt", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "ol", "p",
     "pre", "q", "s", "samp", "small", "span", "strong", "sub", "summary", "sup", "table", "tbody", "td",
     "tfoot", "th", "thead", "tr", "u", "ul", "var"})
-ATTRIBUTES = {"*": ["class", "title"], "a": ["href", "title", "class"], "img": ["src", "alt", "title", "width", "height"],
-              "td": ["align", "colspan", "rowspan"], "th": ["align", "colspan", "rowspan"],
-              "h1": ["id"], "h2": ["id"], "h3": ["id"], "h4": ["id"], "h5": ["id"], "h6": ["id"],
-              "ol": ["start"]}
-PROTOCOLS = frozenset({"http", "https", "mailto"})
+_ALLOWED = {"*": {"class", "title"}, "a": {"href"}, "img": {"src", "alt", "width", "height"},
+            "td": {"align", "colspan", "rowspan"}, "th": {"align", "colspan", "rowspan"},
+            "h1": {"id"}, "h2": {"id"}, "h3": {"id"}, "h4": {"id"}, "h5": {"id"}, "h6": {"id"}, "ol": {"start"}}
+# an image only from the page itself (an embedded PNG, JPEG or GIF): opening a page requests nothing
+INLINE_IMAGE = re.compile(r"\s*data:image/(png|jpeg|gif);base64,", re.I)
+PROTOCOLS = frozenset({"http", "https", "mailto", "data"})
+
+
+def _attribute(tag: str, name: str, value: str) -> bool:
+    if name not in _ALLOWED["*"] | _ALLOWED.get(tag, set()):
+        return False
+    if tag == "img" and name == "src":
+        return bool(INLINE_IMAGE.match(value))
+    if tag == "a" and name == "href":
+        return not value.strip().lower().startswith("data:")
+    return True
+
+
+ATTRIBUTES = _attribute
+# a markdown image that is not one of the cell's attachments would be fetched when the cell is shown
+MARKDOWN_IMAGE = re.compile(r"!\[(?![^\]\n]*\]\(\s*attachment:)")
 # output mimetypes shown as they are: none of them can carry markup the browser runs
 INERT = frozenset({"text/plain", "image/png", "image/jpeg", "image/gif", "application/json"})
 CLEANED = frozenset({"text/html", "text/markdown"})
@@ -85,7 +104,7 @@ def sanitize_notebook(nb, trusted: set[str] | frozenset = frozenset()):
     for cell in nb.cells:
         if cell.cell_type in ("markdown", "raw"):
             if _source(cell.source) not in trusted:
-                cell.source = clean_html(_source(cell.source))
+                cell.source = MARKDOWN_IMAGE.sub(r"!\\[", clean_html(_source(cell.source)))
             if "attachments" in cell:
                 cell.attachments = {name: {k: v for k, v in bundle.items() if k in ATTACHMENTS}
                                     for name, bundle in cell.attachments.items()}
