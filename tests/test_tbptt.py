@@ -79,3 +79,41 @@ def learn_delay(delay, window, seed=0):
 def test_a_dependency_inside_the_window_is_learned_and_one_beyond_it_is_not():
     assert learn_delay(delay=4, window=8) > 0.97
     assert learn_delay(delay=8, window=4) < 0.65
+
+
+def test_markov_bits_agree_with_their_neighbours_as_often_as_stated():
+    rng = np.random.default_rng(0)
+    x, y = tbptt.markov_delay_task(200, 500, 3, rng, stay=0.9)
+    assert x.shape == y.shape == (200, 500) and set(np.unique(x)) == {0, 1}
+    np.testing.assert_array_equal(y[:, 3:], x[:, :-3])                     # y_t = x_{t-3}
+    for lag in (1, 2, 4):
+        agree = np.mean(x[:, lag:] == x[:, :-lag])
+        assert abs(agree - tbptt.best_accuracy_from_recent(lag, 1, 0.9)) < 0.01
+    iid, _ = tbptt.markov_delay_task(200, 500, 0, rng, stay=0.5)
+    assert abs(np.mean(iid[:, 1:] == iid[:, :-1]) - 0.5) < 0.01
+    with pytest.raises(ValueError, match="probability"):
+        tbptt.markov_delay_task(2, 5, 1, rng, stay=1.5)
+
+
+def test_best_accuracy_from_recent_inputs():
+    assert tbptt.best_accuracy_from_recent(3, 5, 0.9) == 1.0            # the bit is still in view
+    assert tbptt.best_accuracy_from_recent(5, 5, 0.9) == pytest.approx(0.9)
+    assert tbptt.best_accuracy_from_recent(7, 5, 0.9) == pytest.approx((1 + 0.8 ** 3) / 2)
+    assert tbptt.best_accuracy_from_recent(9, 5, 0.5) == 0.5
+
+
+def test_replacing_distant_inputs_hurts_only_a_model_that_reads_them():
+    # A hand-made 2-unit tanh RNN: unit 0 encodes the current bit as about +-0.9, unit 1 integrates
+    # unit 0 slowly (a long memory); the output is the sign of unit 1.
+    params = {"U": np.array([[0.0, 3.0], [0.0, 0.0]]), "W": np.array([[0.0, 0.0], [0.5, 0.9]]),
+              "V": np.array([[0.0, -1.0], [0.0, 1.0]]), "b": np.array([-1.5, 0.0]), "c": np.zeros(2)}
+    rng = np.random.default_rng(1)
+    x = np.repeat(rng.integers(0, 2, (64, 1)), 60, axis=1)                  # each row: one bit, repeated
+    y = x.copy()
+    full = float(np.mean(bptt.rnn_forward(params, x)[0][:, -1].argmax(-1) == y[:, -1]))
+    assert full == 1.0
+    kept_all = tbptt.distant_context_accuracy(params, x, y, keep=60, positions=[59])
+    kept_two = tbptt.distant_context_accuracy(params, x, y, keep=2, positions=[59])
+    assert kept_all == 1.0 and kept_two < 0.8             # with two steps of the truth the unrelated past wins
+    with pytest.raises(ValueError, match="position"):
+        tbptt.distant_context_accuracy(params, x, y, keep=2, positions=[60])

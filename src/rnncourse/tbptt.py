@@ -9,9 +9,12 @@ new steps, so every target is counted once per pass over the stream:
     update j:  window [e - window, e),  loss on [e - shift, e),  e = (j + 1) * shift
 
 ``shift == window`` gives the usual back-to-back chunks; ``shift < window`` lets every
-target see at least ``window - shift`` steps of history in its gradient.  A dependency
-that reaches further back than ``window`` steps sends no gradient at all: the model can
-only learn it by accident.
+target see at least ``window - shift`` steps of history in its gradient.  What truncation
+removes is the gradient *signal* of a dependency that reaches further back than the window:
+no update ever asks the weights to carry an input for ``window`` steps or more.  It does not
+cut the forward pass, so a model can still *use* older inputs when what it learned for
+shorter dependencies happens to carry them (``markov_delay_task`` is a task where it does,
+``distant_context_accuracy`` measures it).
 """
 from __future__ import annotations
 
@@ -77,6 +80,59 @@ def delay_task(batch: int, length: int, delay: int, rng: np.random.Generator,
         raise ValueError(f"delay must be a non-negative integer, got {delay!r}")
     stream = rng.integers(0, symbols, size=(batch, length + delay))
     return stream[:, delay:], stream[:, :length]
+
+
+def markov_delay_task(batch: int, length: int, delay: int, rng: np.random.Generator,
+                      stay: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
+    """Bits that repeat the previous bit with probability ``stay``, and targets y_t = x_{t - delay}.
+
+    x, y: (batch, length) int64.  Neighbouring bits agree with probability ``stay``, bits j steps
+    apart with probability (1 + (2 stay - 1)^j) / 2, so the far bit x_{t-d} is correlated with the
+    nearer ones; ``stay = 0.5`` gives independent bits.
+    """
+    if not isinstance(delay, (int, np.integer)) or delay < 0:
+        raise ValueError(f"delay must be a non-negative integer, got {delay!r}")
+    if not 0 <= stay <= 1:
+        raise ValueError(f"stay must be a probability in [0, 1], got {stay!r}")
+    flips = (rng.random((batch, length + delay)) >= stay).astype(np.int64)
+    flips[:, 0] = rng.integers(0, 2, batch)                     # the first bit is a fair coin
+    stream = np.cumsum(flips, axis=1) % 2
+    return stream[:, delay:], stream[:, :length]
+
+
+def best_accuracy_from_recent(delay: int, recent: int, stay: float) -> float:
+    """Best possible accuracy of predicting x_{t-delay} of ``markov_delay_task`` from x_{t-recent+1..t} alone.
+
+    For delay < recent the bit is among them (1.0); otherwise the best guess is the oldest of them,
+    x_{t-recent+1}, right with probability (1 + (2 stay - 1)^(delay - recent + 1)) / 2.
+    """
+    if delay < recent:
+        return 1.0
+    return float((1 + (2 * stay - 1) ** (delay - recent + 1)) / 2)
+
+
+def distant_context_accuracy(params: dict, x: np.ndarray, y: np.ndarray, keep: int, positions,
+                             donor: np.ndarray | None = None) -> float:
+    """Accuracy at ``positions`` when every input older than the last ``keep`` is replaced.
+
+    For each position p the model reads a sequence of p + 1 steps whose last ``keep`` inputs are
+    x[:, p-keep+1 : p+1] and whose earlier inputs come from ``donor`` (default: x of the next batch
+    row, an unrelated sequence with the same statistics).  If accuracy drops against an
+    untruncated run, the model uses context older than ``keep`` steps.
+    x, y: (batch, N) ids;  positions: indices p with keep - 1 <= p < N.
+    """
+    donor = np.roll(x, -1, axis=0) if donor is None else donor
+    if donor.shape != x.shape:
+        raise ValueError(f"donor must have the shape of x {x.shape}, got {donor.shape}")
+    hits = []
+    for p in positions:
+        if not keep - 1 <= p < x.shape[1]:
+            raise ValueError(f"position {p} must lie in [{keep - 1}, {x.shape[1]})")
+        seq = donor[:, :p + 1].copy()
+        seq[:, p + 1 - keep:] = x[:, p + 1 - keep:p + 1]
+        o, _ = rnn_forward(params, seq)
+        hits.append(o[:, -1].argmax(axis=-1) == y[:, p])
+    return float(np.mean(hits))
 
 
 def accuracy(params: dict, x: np.ndarray, y: np.ndarray, skip: int = 0) -> float:
