@@ -68,7 +68,7 @@ def test_hidden_tests_and_grading_outputs_never_reach_feedback():
     assert "printed when I ran it" in text, "the student's own outputs, as submitted"
     assert "MyOwnError" not in text and "param_count_public/one_layer: no answer was recorded" in text
     assert cell(release, "param_count_public").source in text, "public tests are shown in full"
-    assert "Score: **16 / 18**" in text
+    assert "Score: **18 / 20**" in text  # 2 of 18 autograded points lost; the written answer (2) graded
     html = render_html(nb)
     assert "hidden test param_count_hidden: failed, 0 / 1 points" in html
 
