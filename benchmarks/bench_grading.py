@@ -2,6 +2,7 @@
 
     python benchmarks/bench_grading.py [--repeats 3]
     python benchmarks/bench_grading.py --scale 200 [--workers N] [--dbs sqlite postgres]
+    python benchmarks/bench_grading.py --profile [--repeats 5]
 
 Default mode: builds a throwaway course with chapter 1, submits an honest solution
 under several student ids, grades them with ``python -m rnncourse.autograder grade``
@@ -16,6 +17,15 @@ minute, the parallel/sequential ratio, seconds per submission (executing and ren
 in a worker, writing in the single writer), peak memory per worker and per kernel, the
 load average, checks that every submission has exactly one gradebook row, and
 extrapolates to 10,000 submissions.
+
+``--profile``: where one submission's seconds go. Grades ``--repeats`` honest submissions of
+chapters 1 and 5 with one worker (sandboxed, feedback included) and reports, per phase, the
+median over submissions of what the grading state recorded (``phases``: task preparation,
+scratch files, strip, sandbox and kernel start, kernel ready, the setup cell's imports, the
+notebook's other cells, kernel stop, answer checking, feedback rendering; and the writer's
+nbgrader autograde and the rest of its gradebook work), next to plain ``nbgrader autograde`` of
+the same submissions and the floor: the solution notebook's code cells alone, run twice in
+this (warm) interpreter with the checks recording, the second run timed.
 
 Results go to ``runs/bench_grading.json`` (``$RNNCOURSE_RUNS`` when set) unless ``--out``
 names another file (the committed one is results/bench_grading.json: pass it
@@ -179,6 +189,79 @@ def summarise(runs: list[dict]) -> dict:
                                                         for r in runs)}
 
 
+PHASES = ["prepare", "scratch", "strip", "kernel_start", "kernel_ready", "setup_cell", "cells", "kernel_stop",
+          "verify", "feedback"]
+
+
+def median(values: list[float]) -> float:
+    values = sorted(values)
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+
+
+def floor_seconds(notebook: Path, repeats: int = 2) -> float:
+    """The solution's code cells alone in this interpreter (checks recording, as at grading); last run's seconds."""
+    import nbformat
+
+    cells = [c.source for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == "code"]
+    seconds = 0.0
+    with tempfile.TemporaryDirectory() as answers:
+        before = dict(os.environ)
+        os.environ["RNNCOURSE_ANSWERS_DIR"] = answers
+        cwd = os.getcwd()
+        try:
+            os.chdir(notebook.parent)
+            for _ in range(repeats):
+                for f in Path(answers).iterdir():
+                    f.unlink()
+                namespace: dict = {"__name__": "__main__"}
+                start = time.perf_counter()
+                for source in cells:
+                    code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("!", "%")))
+                    exec(compile(code, str(notebook), "exec"), namespace)
+                seconds = time.perf_counter() - start
+        finally:
+            os.chdir(cwd)
+            os.environ.clear()
+            os.environ.update(before)
+    return seconds
+
+
+def profile(args) -> dict:
+    """Median seconds per phase of one submission, per chapter, with plain nbgrader and the floor."""
+    out = {"load_average_before": [round(x, 2) for x in os.getloadavg()], "submissions_per_chapter": args.repeats,
+           "chapters": {}}
+    with tempfile.TemporaryDirectory(prefix="bench-profile-") as tmp:
+        for chapter in CHAPTERS:
+            course = Course(Path(tmp) / chapter, chapter, timeout=args.timeout)
+            nb = honest(course.solution(), course.release())
+            for i in range(args.repeats):
+                course.submit(f"s{i}", nb)
+            env = {**nbgrader_env(), "TMPDIR": str(Path(tmp))}
+            grade = [sys.executable, "-m", "rnncourse.autograder", "grade", chapter, "--workers", "1", "--force"]
+            timed(grade + ["--student", "none"], course.root, env)   # reference answers, outside the timings
+            ours = timed(grade, course.root, env)
+            records = [json.loads(p.read_text()) for p in (course.root / ".grading" / chapter / "graded").glob("*.json")]
+            phases = {p: round(median([r["phases"].get(p, 0.0) for r in records]), 3) for p in PHASES}
+            phases["writer_autograde"] = round(median([r["autograde_seconds"] for r in records]), 3)
+            phases["writer_rest"] = round(median([r["write_seconds"] - r["autograde_seconds"] for r in records]), 3)
+            worker = round(median([r["execute_seconds"] for r in records]), 3)
+            plain = timed([sys.executable, "-m", "nbgrader", "autograde", chapter, "--force"], course.root, env)
+            floor = floor_seconds(ROOT / "solutions" / chapter / f"{chapter}.ipynb")
+            out["chapters"][chapter] = {
+                "phases_median_seconds": phases, "worker_seconds_median": worker,
+                "command_seconds_per_submission": round(ours / args.repeats, 3),
+                "plain_nbgrader_seconds_per_submission": round(plain / args.repeats, 3),
+                "worker_over_plain_nbgrader": round(worker / (plain / args.repeats), 2),
+                "floor_seconds": round(floor, 3)}
+            print(f"{chapter}: worker {worker:.2f} s/submission (median), command {ours / args.repeats:.2f} s, "
+                  f"plain nbgrader {plain / args.repeats:.2f} s, floor {floor:.2f} s")
+            for name, seconds in phases.items():
+                print(f"    {name:18s} {seconds:7.3f} s")
+    out["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    return out
+
+
 def timed(cmd, cwd, env) -> float:
     start = time.perf_counter()
     result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
@@ -196,8 +279,19 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None, help="--scale: the parallel run's workers (all cores)")
     parser.add_argument("--dbs", nargs="+", default=["sqlite", "postgres"], choices=["sqlite", "postgres"])
     parser.add_argument("--timeout", type=int, default=120, help="--scale: seconds per cell")
+    parser.add_argument("--profile", action="store_true", help="where one submission's seconds go")
     args = parser.parse_args()
     args.out = args.out or default_output("bench_grading.json")
+    if args.profile:
+        previous = json.loads(args.out.read_text()) if args.out.exists() else {}
+        previous["profile"] = {"machine": f"{platform.machine()}, {os.cpu_count()} cores",
+                               "python": platform.python_version(),
+                               "command": " ".join([Path(sys.argv[0]).name] + sys.argv[1:]),
+                               "date": time.strftime("%Y-%m-%d %H:%M"), **profile(args)}
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(previous, indent=1))
+        print(f"wrote {args.out}")
+        return
     if args.scale:
         previous = json.loads(args.out.read_text()) if args.out.exists() else {}
         new = scale(args)

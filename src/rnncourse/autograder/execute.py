@@ -112,6 +112,10 @@ class SandboxedExecute(Execute):
         self._answers_dir = None
         self._sandbox_km = None
         self.phases = {}
+        # the kernel is disposable: once its last cell has replied, its answers are on disk, and killing bwrap
+        # ends every process of its PID namespace (--unshare-pid, --die-with-parent). Without the sandbox
+        # the kernel is asked to stop, as nbclient does by default.
+        self.shutdown_kernel = "immediate" if self.sandboxed else "graceful"
         start = perf_counter()
         try:
             nb, resources = super().preprocess(nb, resources, km=km)
