@@ -13,16 +13,27 @@
       trainer_batch64  ``charlm.train`` with 64 lanes: same implementation, batched;
 (c) learning: training loss against characters seen and validation bits per character of
     the three contenders on the same character budget, from the same initial weights, for
-    several seeds (batching buys characters per second, not progress per character).
+    several seeds (batching buys characters per second, not progress per character).  The
+    Adagrad learning rate is tuned per batch size on a small grid (every rate, every seed):
+    the rate with the lowest median bpc on one half of the validation slice is chosen, and the
+    other half reports it; the loop runs at batch 1's rate (it makes the same updates).
 
 Each contender's speed is timed with 1 and with 2 BLAS/OpenMP threads and the faster
 setting counts (small matrices often run faster on one thread).  Repeats are interleaved
 and the best repeat is kept, the usual way to time on a shared machine.  The script also
 times a large matrix product to estimate the machine's float64 peak.
 
+Speeds are only worth publishing from a quiet machine.  The speed part (a, b) refuses to start
+when the 1-minute load average is at or above ``--max-load`` (2 by default: the machine has
+two cores), unless ``--allow-busy`` is given; the load is sampled before, during and after the
+run, and ``speed_status.busy`` records whether any sample reached the limit.  The learning part
+(c) measures bits per character, which do not depend on the load, and runs at any load.
+``--parts`` runs one part and keeps the other from an existing ``--out`` file.
+
     python benchmarks/bench_bptt.py                                  # writes runs/bench_bptt.json
                                                                      # (or $RNNCOURSE_RUNS/bench_bptt.json)
-    python benchmarks/bench_bptt.py --out results/bench_bptt.json    # the committed results
+    python benchmarks/bench_bptt.py --out results/bench_bptt.json    # the committed results (quiet machine)
+    python benchmarks/bench_bptt.py --parts learning --out FILE      # only (c); (a, b) kept from FILE
     python benchmarks/bench_bptt.py --quick --out /tmp/bench.json    # tiny sizes (= --smoke), for the tests
 """
 from __future__ import annotations
@@ -268,33 +279,48 @@ def measure_training(ids: np.ndarray, vocab: int, hidden: int, seq_len: int, tim
 
 
 def measure_learning(ids: np.ndarray, val_ids: np.ndarray, vocab: int, hidden: int, seq_len: int,
-                     chars: int, seeds: list[int], lr: float, points: int = 20) -> dict:
+                     chars: int, seeds: list[int], lr_grid: list[float], points: int = 20) -> dict:
     """Training loss against characters seen, and validation bits per character, for every contender and seed.
 
     Every contender sees the same ``chars`` characters from the same initial weights (seed).
+    ``charlm.train`` at batch 1 and at batch 64 is run at every rate of ``lr_grid``; the rate
+    with the lowest median bpc on the first half of ``val_ids`` is chosen per batch size, and
+    the second half reports the chosen runs.  The loop runs at batch 1's chosen rate.
     The training loss is averaged over ``points`` equal slices of the character budget.
     """
-    curves = {name: [] for name in CONTENDERS}
-    val_bpc = {name: [] for name in CONTENDERS}
-    same_updates = []
+    half = len(val_ids) // 2
+    select_ids, report_ids = val_ids[:half], val_ids[half:]
+
+    def one(name, seed, lr):
+        params = charlm.init_char_rnn(vocab, hidden, seed=seed)
+        losses = np.array(run_contender(name, params, ids, chars, seq_len, lr))
+        bpc = lambda part: charlm.bits_per_char(charlm.evaluate(params, part)) if np.isfinite(losses).all() \
+            else float("inf")
+        return params, [float(s.mean()) for s in np.array_split(losses, points)], bpc(select_ids), bpc(report_ids)
+
+    grid = {name: {} for name in ("trainer_batch1", "trainer_batch64")}
+    chosen, runs = {}, {}
     with threadpool_limits(1):
         torch.set_num_threads(1)
-        for seed in seeds:
-            finals = {}
-            for name in CONTENDERS:
-                params = charlm.init_char_rnn(vocab, hidden, seed=seed)
-                losses = np.array(run_contender(name, params, ids, chars, seq_len, lr))
-                curves[name].append([float(s.mean()) for s in np.array_split(losses, points)])
-                val_bpc[name].append(charlm.bits_per_char(charlm.evaluate(params, val_ids)))
-                finals[name] = params
-            same_updates.append(max(float(np.max(np.abs(finals["loop_batch1"][k] - finals["trainer_batch1"][k])))
-                                    for k in finals["loop_batch1"]))
+        for name in grid:
+            for lr in lr_grid:
+                results = [one(name, seed, lr) for seed in seeds]
+                grid[name][repr(lr)] = [r[2] for r in results]
+                runs[name, lr] = results
+            chosen[name] = min(lr_grid, key=lambda lr: (np.median(grid[name][repr(lr)]), lr))
+        chosen["loop_batch1"] = chosen["trainer_batch1"]
+        runs["loop_batch1", chosen["loop_batch1"]] = [one("loop_batch1", seed, chosen["loop_batch1"]) for seed in seeds]
+    picked = {name: runs[name, chosen[name]] for name in CONTENDERS}
+    same_updates = max(float(np.max(np.abs(a[0][k] - b[0][k]))) for a, b in
+                       zip(picked["loop_batch1"], picked["trainer_batch1"]) for k in a[0])
     edges = np.linspace(0, chars, points + 1)
     return {
-        "chars": chars, "seeds": seeds, "lr": lr,
+        "chars": chars, "seeds": seeds, "lr_grid": list(lr_grid), "lr": chosen,
+        "grid_select_bpc": grid, "select_chars": int(len(select_ids)), "val_chars": int(len(report_ids)),
         "chars_at_point": ((edges[:-1] + edges[1:]) / 2).tolist(),
-        "train_nats": curves, "val_bpc": val_bpc, "val_chars": int(len(val_ids)),
-        "max_param_difference_loop_vs_trainer_batch1": max(same_updates),
+        "train_nats": {name: [r[1] for r in picked[name]] for name in CONTENDERS},
+        "val_bpc": {name: [r[3] for r in picked[name]] for name in CONTENDERS},
+        "max_param_difference_loop_vs_trainer_batch1": same_updates,
     }
 
 
@@ -302,67 +328,102 @@ def measure_learning(ids: np.ndarray, val_ids: np.ndarray, vocab: int, hidden: i
 DEFAULT_NAME = "bench_bptt.json"   # default_output(DEFAULT_NAME): $RNNCOURSE_RUNS/ or ./runs/
 
 
+PARTS = ("speed", "learning")
+SPEED_KEYS = ("peak_float64_flops_per_s", "peak_matmul_size", "bptt_step", "bptt_step_ids", "training",
+              "speed_status")
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", "--smoke", dest="quick", action="store_true",
-                        help="tiny sizes and repeats, seconds (for tests; --smoke is the same)")
+                        help="tiny sizes and repeats, seconds (for tests; --smoke is the same); never refused")
     parser.add_argument("--out", type=Path, default=None,
                         help=f"results file (default $RNNCOURSE_RUNS/{DEFAULT_NAME}, else runs/{DEFAULT_NAME} in the "
                              f"current folder; the committed one is results/{DEFAULT_NAME})")
+    parser.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS),
+                        help="speed = (a) and (b), learning = (c); a part not run is kept from an existing --out file")
+    parser.add_argument("--max-load", type=float, default=2.0,
+                        help="refuse the speed part when the 1-minute load average is at or above this (default 2)")
+    parser.add_argument("--allow-busy", action="store_true",
+                        help="measure speeds at any load; the results are then flagged busy")
     args = parser.parse_args(argv)
     if args.out is None:
         args.out = default_output(DEFAULT_NAME)
     started = time.perf_counter()
     load_before = os.getloadavg()
+    loads = [load_before[0]]
+    if "speed" in args.parts and load_before[0] >= args.max_load and not (args.allow_busy or args.quick):
+        parser.exit(2, f"bench_bptt: refused: the 1-minute load average is {load_before[0]:.2f}, at or above "
+                       f"--max-load {args.max_load:g}; speeds measured now would not be the machine's. Run it on a "
+                       f"quiet machine, or pass --allow-busy to record flagged figures (or --parts learning).\n")
 
     if args.quick:
         sizes = dict(batch=4, steps=5, hidden=8, vocab=6)
         repeats, number, peak_size = 2, 2, 200
         train_cfg = dict(hidden=8, seq_len=5, timing_chars=64 * 5 * 2, repeats=1, lr=0.1)
-        learn_cfg = dict(hidden=8, seq_len=5, chars=64 * 5 * 4, seeds=[0, 1], lr=0.1, points=4)
+        learn_cfg = dict(hidden=8, seq_len=5, chars=64 * 5 * 4, seeds=[0, 1], lr_grid=[0.05, 0.1], points=4)
     else:
         sizes = dict(batch=32, steps=25, hidden=100, vocab=65)
         repeats, number, peak_size = 7, 40, 2000
         train_cfg = dict(hidden=100, seq_len=25, timing_chars=64 * 25 * 8, repeats=3, lr=0.1)
-        learn_cfg = dict(hidden=100, seq_len=25, chars=64 * 25 * 300, seeds=[0, 1, 2], lr=0.1, points=20)
-
-    peak = {f"{t}_threads": peak_flops(peak_size, t, repeats=5) for t in (1, 2)}
-    bench_a = measure_bptt(sizes["batch"], sizes["steps"], sizes["hidden"], sizes["vocab"], repeats, number)
-    bench_ids = measure_bptt(sizes["batch"], sizes["steps"], sizes["hidden"], sizes["vocab"], repeats, number,
-                             inputs="ids")
+        learn_cfg = dict(hidden=100, seq_len=25, chars=64 * 25 * 300, seeds=[0, 1, 2],
+                         lr_grid=[0.025, 0.05, 0.1, 0.2], points=20)
 
     train_text, val_text = python_source_corpus()
     vocab = charlm.Vocabulary.from_text(train_text + val_text)
-    ids, val_ids = vocab.encode(train_text), vocab.encode(val_text)[:20000]
+    ids, val_ids = vocab.encode(train_text), vocab.encode(val_text)[:40000]
     vocab_size = len(vocab)
     if args.quick:
         ids, val_ids, vocab_size = ids[:5000] % 6, val_ids[:2000] % 6, 6
-    bench_b = measure_training(ids, vocab_size, **train_cfg)
-    bench_c = measure_learning(ids, val_ids, vocab_size, **learn_cfg)
-
-    peak_best = max(peak.values())
-    for bench in (bench_a, bench_ids):
-        bench["numpy_flops_per_s"] = bench["flops_per_step"] / bench["numpy_s"]
-        bench["torch_flops_per_s"] = bench["flops_per_step"] / bench["torch_s"]
-        bench["numpy_fraction_of_peak"] = bench["numpy_flops_per_s"] / peak_best
-        bench["torch_fraction_of_peak"] = bench["torch_flops_per_s"] / peak_best
-    rates = bench_b["best_chars_per_s"]
-    bench_b["fraction_of_peak"] = {
-        name: rates[name] * (bench_b["baseline_flops_per_char"] if name == "loop_batch1"
-                             else bench_b["trainer_flops_per_char"]) / peak_best for name in CONTENDERS}
-    bench_b["trainer_chars_per_s_at_peak"] = peak_best / bench_b["trainer_flops_per_char"]
 
     given = sys.argv[1:] if argv is None else list(argv)
-    result = {
-        "command": " ".join(["python benchmarks/bench_bptt.py"] + [shlex.quote(str(a)) for a in given]),
+    command = " ".join(["python benchmarks/bench_bptt.py"] + [shlex.quote(str(a)) for a in given])
+    previous = json.loads(args.out.read_text()) if args.out.exists() and set(args.parts) != set(PARTS) else {}
+    result = {key: previous[key] for key in SPEED_KEYS + ("learning",) if key in previous}
+    if "speed_status" not in result and "training" in result:       # a file from before the load check
+        m = previous.get("machine", {})
+        worst = max(m.get("load_average_before", [float("inf")])[0], m.get("load_average_after", [float("inf")])[0])
+        result["speed_status"] = {"busy": worst >= 2.0, "max_load": 2.0, "load_samples": [worst],
+                                  "command": previous.get("command"), "note": "recorded before the load check"}
+
+    if "speed" in args.parts:
+        peak = {f"{t}_threads": peak_flops(peak_size, t, repeats=5) for t in (1, 2)}
+        loads.append(os.getloadavg()[0])
+        bench_a = measure_bptt(sizes["batch"], sizes["steps"], sizes["hidden"], sizes["vocab"], repeats, number)
+        loads.append(os.getloadavg()[0])
+        bench_ids = measure_bptt(sizes["batch"], sizes["steps"], sizes["hidden"], sizes["vocab"], repeats, number,
+                                 inputs="ids")
+        loads.append(os.getloadavg()[0])
+        bench_b = measure_training(ids, vocab_size, **train_cfg)
+        loads.append(os.getloadavg()[0])
+        peak_best = max(peak.values())
+        for bench in (bench_a, bench_ids):
+            bench["numpy_flops_per_s"] = bench["flops_per_step"] / bench["numpy_s"]
+            bench["torch_flops_per_s"] = bench["flops_per_step"] / bench["torch_s"]
+            bench["numpy_fraction_of_peak"] = bench["numpy_flops_per_s"] / peak_best
+            bench["torch_fraction_of_peak"] = bench["torch_flops_per_s"] / peak_best
+        rates = bench_b["best_chars_per_s"]
+        bench_b["fraction_of_peak"] = {
+            name: rates[name] * (bench_b["baseline_flops_per_char"] if name == "loop_batch1"
+                                 else bench_b["trainer_flops_per_char"]) / peak_best for name in CONTENDERS}
+        bench_b["trainer_chars_per_s_at_peak"] = peak_best / bench_b["trainer_flops_per_char"]
+        result.update({"peak_float64_flops_per_s": peak, "peak_matmul_size": peak_size,
+                       "bptt_step": bench_a, "bptt_step_ids": bench_ids, "training": bench_b,
+                       "speed_status": {"busy": max(loads) >= args.max_load, "max_load": args.max_load,
+                                        "load_samples": loads, "command": command}})
+    if "learning" in args.parts:
+        result["learning"] = measure_learning(ids, val_ids, vocab_size, **learn_cfg)
+        result["learning"]["command"] = command
+        result["learning"]["load_average_after"] = list(os.getloadavg())
+
+    result.update({
+        "command": command,
         "quick": args.quick,
         "machine": {"cpu": _cpu_name(), "logical_cpus": os.cpu_count(), "python": platform.python_version(),
                     "numpy": np.__version__, "torch": torch.__version__,
                     "load_average_before": list(load_before), "load_average_after": list(os.getloadavg())},
-        "peak_float64_flops_per_s": peak, "peak_matmul_size": peak_size,
-        "bptt_step": bench_a, "bptt_step_ids": bench_ids, "training": bench_b, "learning": bench_c,
         "wall_s": time.perf_counter() - started,
-    }
+    })
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     _report(result)
@@ -381,29 +442,38 @@ def _cpu_name() -> str:
 
 
 def _report(r: dict) -> None:
-    a, b, c = r["bptt_step"], r["training"], r["learning"]
-    peak = max(r["peak_float64_flops_per_s"].values())
     print(f"machine: {r['machine']['cpu']}, {r['machine']['logical_cpus']} CPUs, "
           f"load before/after {r['machine']['load_average_before'][0]:.2f}/{r['machine']['load_average_after'][0]:.2f}")
-    print(f"float64 peak (matmul {r['peak_matmul_size']}): {peak / 1e9:.1f} GFLOP/s")
-    print(f"(a) BPTT forward+backward {a['sizes']}")
-    for step in (a, r["bptt_step_ids"]):
-        print(f"    inputs as {step['inputs']:7s}: numpy {step['numpy_s'] * 1e3:.3f} ms  torch.autograd "
-              f"{step['torch_s'] * 1e3:.3f} ms  ratio numpy/torch = {step['numpy_over_torch']:.3f}")
-        print(f"    {'':19s} numpy {step['numpy_flops_per_s'] / 1e9:.2f} GFLOP/s "
-              f"({100 * step['numpy_fraction_of_peak']:.1f}% of peak), torch {step['torch_flops_per_s'] / 1e9:.2f} "
-              f"GFLOP/s ({100 * step['torch_fraction_of_peak']:.1f}% of peak)")
-    print(f"(b) training throughput {b['sizes']}")
-    for name in CONTENDERS:
-        print(f"    {name:16s} {b['best_chars_per_s'][name]:12,.0f} chars/s "
-              f"({100 * b['fraction_of_peak'][name]:.1f}% of peak)")
-    print(f"    implementation (batch 1) {b['implementation_speedup_batch1']:.1f}x, batching "
-          f"{b['batching_speedup']:.1f}x, together {b['total_speedup']:.1f}x")
-    print(f"(c) learning on {c['chars']:,} characters, seeds {c['seeds']}, lr {c['lr']}")
-    for name in CONTENDERS:
-        print(f"    {name:16s} validation bpc " + " ".join(f"{v:.3f}" for v in c["val_bpc"][name]))
-    print(f"    loop vs trainer at batch 1: largest parameter difference "
-          f"{c['max_param_difference_loop_vs_trainer_batch1']:.1e}")
+    if "training" in r:
+        a, b, status = r["bptt_step"], r["training"], r["speed_status"]
+        peak = max(r["peak_float64_flops_per_s"].values())
+        if status["busy"]:
+            print(f"SPEEDS FLAGGED BUSY: load reached {max(status['load_samples']):.2f} (limit {status['max_load']:g}); "
+                  f"not the machine's figures")
+        print(f"float64 peak (matmul {r['peak_matmul_size']}): {peak / 1e9:.1f} GFLOP/s")
+        print(f"(a) BPTT forward+backward {a['sizes']}")
+        for step in (a, r["bptt_step_ids"]):
+            print(f"    inputs as {step['inputs']:7s}: numpy {step['numpy_s'] * 1e3:.3f} ms  torch.autograd "
+                  f"{step['torch_s'] * 1e3:.3f} ms  ratio numpy/torch = {step['numpy_over_torch']:.3f}")
+            print(f"    {'':19s} numpy {step['numpy_flops_per_s'] / 1e9:.2f} GFLOP/s "
+                  f"({100 * step['numpy_fraction_of_peak']:.1f}% of peak), torch {step['torch_flops_per_s'] / 1e9:.2f} "
+                  f"GFLOP/s ({100 * step['torch_fraction_of_peak']:.1f}% of peak)")
+        print(f"(b) training throughput {b['sizes']}")
+        for name in CONTENDERS:
+            print(f"    {name:16s} {b['best_chars_per_s'][name]:12,.0f} chars/s "
+                  f"({100 * b['fraction_of_peak'][name]:.1f}% of peak)")
+        print(f"    implementation (batch 1) {b['implementation_speedup_batch1']:.1f}x, batching "
+              f"{b['batching_speedup']:.1f}x, together {b['total_speedup']:.1f}x")
+    if "learning" in r:
+        c = r["learning"]
+        print(f"(c) learning on {c['chars']:,} characters, seeds {c['seeds']}, learning rates chosen {c['lr']}")
+        for name, grid in c["grid_select_bpc"].items():
+            print(f"    {name:16s} grid (selection half): " + "; ".join(
+                f"lr {lr}: " + " ".join(f"{v:.3f}" for v in bpcs) for lr, bpcs in grid.items()))
+        for name in CONTENDERS:
+            print(f"    {name:16s} validation bpc " + " ".join(f"{v:.3f}" for v in c["val_bpc"][name]))
+        print(f"    loop vs trainer at batch 1: largest parameter difference "
+              f"{c['max_param_difference_loop_vs_trainer_batch1']:.1e}")
     print(f"wall time {r['wall_s']:.1f} s")
 
 

@@ -40,8 +40,31 @@ def test_bench_bptt_quick_writes_complete_results(tmp_path):
         assert len(learn["train_nats"][name]) == len(learn["val_bpc"][name]) == 2     # two seeds
         assert len(learn["train_nats"][name][0]) == len(learn["chars_at_point"]) == 4
     assert learn["max_param_difference_loop_vs_trainer_batch1"] < 1e-9                # same updates
+    assert learn["lr"]["loop_batch1"] == learn["lr"]["trainer_batch1"] and learn["lr_grid"] == [0.05, 0.1]
+    for name in ("trainer_batch1", "trainer_batch64"):
+        assert learn["lr"][name] in learn["lr_grid"]
+        assert all(len(v) == 2 for v in learn["grid_select_bpc"][name].values())       # every rate, every seed
+        best = min(learn["grid_select_bpc"][name].items(), key=lambda kv: sorted(kv[1])[0] + sorted(kv[1])[1])
+        assert repr(learn["lr"][name]) == best[0]                                      # median of two seeds
     assert set(bench["peak_float64_flops_per_s"]) == {"1_threads", "2_threads"}
     assert len(bench["machine"]["load_average_before"]) == 3
+    status = bench["speed_status"]
+    assert status["max_load"] == 2.0 and len(status["load_samples"]) >= 2
+    assert status["busy"] == (max(status["load_samples"]) >= 2.0)
+
+
+def test_speed_part_refuses_a_busy_machine_and_learning_alone_keeps_the_speeds(tmp_path):
+    out = tmp_path / "bench.json"
+    refused = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_bptt.py"), "--max-load", "0",
+                              "--out", str(out)], capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 2 and "refused" in refused.stderr and "load average" in refused.stderr
+    assert not out.exists()
+    bench = _bench()
+    first = bench.main(["--quick", "--max-load", "0", "--out", str(out)])      # --quick is never refused ...
+    assert first["speed_status"]["busy"] is True                                  # ... but flagged
+    again = bench.main(["--quick", "--parts", "learning", "--out", str(out)])
+    assert again["training"] == first["training"] and again["speed_status"] == first["speed_status"]
+    assert again["learning"]["command"].endswith("--parts learning --out " + str(out))
 
 
 def _bench():
