@@ -30,3 +30,13 @@ c.IgnorePattern.pattern = r"[\s\S]*"
 
 # A submission that deleted a test cell gets it back (and runs it).
 c.OverwriteCells.add_missing_cells = True
+
+# Late work (INSTRUCTORS.md): each started day after an assignment's due date
+# (`nbgrader db assignment add <assignment> --duedate "..."`) costs 10% of a notebook's points.
+c.AssignLatePenalties.plugin_class = "rnncourse.autograder.late.PercentPerDay"
+c.PercentPerDay.percent_per_day = 10
+
+# The exchange of a JupyterHub (INSTRUCTORS.md): set a course id and the exchange folder, then
+# collect with `python -m rnncourse.autograder collect <assignment>`.
+# c.CourseDirectory.course_id = "rnncourse"
+# c.Exchange.root = "/srv/nbgrader/exchange"
