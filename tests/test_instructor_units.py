@@ -4,7 +4,7 @@ import pytest
 
 from rnncourse.autograder.changes import score_changes
 from rnncourse.autograder.export import Cell, canvas_rows, export_lms, moodle_rows
-from rnncourse.autograder.sanitize import clean_html, sanitize_notebook
+from rnncourse.autograder.sanitize import clean_html, sanitize_markdown, sanitize_notebook
 from rnncourse.autograder.similarity import own_code, similar_pairs
 
 PLANTED = ('<script>alert(1)</script><img src="x" onerror="alert(2)"><a href="javascript:alert(3)">a</a>'
@@ -16,6 +16,13 @@ def test_clean_html_escapes_script_and_drops_handlers_and_javascript_urls():
     assert "<script" not in out and "&lt;script&gt;" in out
     assert "onerror" not in out and "javascript:" not in out and "<svg" not in out
     assert "<b>bold</b>" in out and 'href="https://example.org"' in out
+
+
+def test_student_markdown_is_cleaned_once_for_all_and_shows_no_remote_image():
+    text = 'a < b & c <script>x()</script> ![pixel](http://example.org/p.png) ![mine](attachment:p.png)'
+    once = sanitize_markdown(text)
+    assert sanitize_markdown(once) == once, "the feedback cleans autograded/'s copy again: no change"
+    assert "<script" not in once and "!\\[pixel]" in once and "![mine](attachment:p.png)" in once
 
 
 def test_sanitize_notebook_cleans_student_markdown_and_outputs_and_keeps_the_course_text():

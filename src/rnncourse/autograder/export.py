@@ -3,9 +3,9 @@
     python -m rnncourse.autograder export --lms canvas [--out grades-canvas.csv]
     python -m rnncourse.autograder export --lms moodle [--out grades-moodle.csv]
 
-Points are the gradebook's (autograded, plus a person's grades from the formgrader), out of the
-assignment's total. A submission with parts still waiting for a person's grade is never exported
-as if it were final:
+Points are the gradebook's (autograded, plus a person's grades from the formgrader, less the late
+penalty, as in nbgrader's ``grades.csv``), out of the assignment's total. A submission with parts
+still waiting for a person's grade is never exported as if it were final:
 
 * **canvas** (the layout of a Canvas gradebook export, which Canvas imports back): columns
   ``Student, ID, SIS User ID, SIS Login ID, Section`` then one ``<assignment>`` column each; the
@@ -50,7 +50,8 @@ def gradebook_table(db_url: str) -> tuple[list[tuple[str, float]], list[tuple[st
             for submission in gb.find_assignment(name).submissions:
                 pending = sum(float(g.max_score or 0) for nb in submission.notebooks for g in nb.grades
                               if g.needs_manual_grade and g.manual_score is None)
-                cells[(submission.student.id, name)] = Cell(float(submission.score), pending, True)
+                penalty = float(submission.late_submission_penalty or 0)   # late work, as nbgrader's grades.csv
+                cells[(submission.student.id, name)] = Cell(max(float(submission.score) - penalty, 0.0), pending, True)
     return assignments, students, cells
 
 

@@ -40,6 +40,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from traitlets import Unicode
 
 from .repair import repair
+from .sanitize import sanitize_markdown
 from .strip import strip_source
 from .verify import VerifyAnswers
 
@@ -232,6 +233,7 @@ def scrub(autograded: NotebookNode, submitted: NotebookNode | None, release: Not
           grades: dict[str, dict], records: dict[str, dict]) -> NotebookNode:
     """The feedback notebook: submitted cells and outputs, released sources, grader-written results."""
     released = {_gid(c): c for c in release.cells if _gid(c)}
+    course_text = {c.source for c in release.cells if c.cell_type in ("markdown", "raw")}
     own, by_source = {}, {}
     if submitted is not None:
         for cell in submitted.cells:
@@ -263,6 +265,9 @@ def scrub(autograded: NotebookNode, submitted: NotebookNode | None, release: Not
                                                                    and mine.source == cell.source) else []
             if new.cell_type == "markdown" and mine is not None and "attachments" in mine:
                 new["attachments"] = mine["attachments"]
+            if new.cell_type in ("markdown", "raw") and new.source not in course_text:
+                # the student's text, cleaned as the writer cleans autograded/ (the same page from either copy)
+                new.source = sanitize_markdown(new.source)
             hidden = False
         new["metadata"] = NotebookNode()
         cells.append(new)

@@ -99,12 +99,19 @@ def sanitize_outputs(outputs: list) -> list:
     return outputs
 
 
+def sanitize_markdown(source: str) -> str:
+    """A student's markdown, cleaned (``clean_html``) and with images other than attachments shown as text.
+
+    Cleaning it twice changes nothing more: the feedback cleans what ``autograded/`` already holds."""
+    return MARKDOWN_IMAGE.sub(r"!\\[", clean_html(source))
+
+
 def sanitize_notebook(nb, trusted: set[str] | frozenset = frozenset()):
     """Clean ``nb`` in place (and return it): see the module's docstring. ``trusted``: sources left as they are."""
     for cell in nb.cells:
         if cell.cell_type in ("markdown", "raw"):
             if _source(cell.source) not in trusted:
-                cell.source = MARKDOWN_IMAGE.sub(r"!\\[", clean_html(_source(cell.source)))
+                cell.source = sanitize_markdown(_source(cell.source))
             if "attachments" in cell:
                 cell.attachments = {name: {k: v for k, v in bundle.items() if k in ATTACHMENTS}
                                     for name, bundle in cell.attachments.items()}
