@@ -26,6 +26,7 @@ def test_summary_counts_solved_seeds_per_arm():
     assert got == [(0.1, "none", 1, 2), (0.1, "warmup", 0, 2), (0.1, "clip", 2, 2), (0.3, "none", 0, 1), (0.3, "clip", 1, 1)]
     assert rows[2]["clipped"] == (3, 7) and rows[0]["median_final_loss"] == pytest.approx(0.505)
     assert rows[1]["median_final_loss"] == pytest.approx(0.01)  # the diverged run has no final loss
+    assert rows[0]["final_share"] == (1e-2, 1e-2)
 
 
 def test_solved_needs_probes_and_no_divergence():
@@ -38,6 +39,8 @@ def test_figures_draw_one_line_per_arm():
     fig = sweep_figure({"runs": RUNS})
     assert len(fig.axes[0].lines) == 3  # none, warmup, clip
     plt.close(fig)
-    fig = share_figure({"runs": RUNS[:4] + [run(0.003, None, 0, 0, 0.3, optimizer="adam")]})
-    assert len(fig.axes) == 4  # (sgd 0.1, adam 0.003) x (share, accuracy)
+    other_init = {**run(0.1, 1.0, 0, 0, 0.3), "init": "default"}
+    fig = share_figure({"runs": RUNS[:4] + [run(0.003, None, 0, 0, 0.3, optimizer="adam"), other_init]})
+    assert len(fig.axes) == 4  # (two initialisations) x (sgd 0.1, adam 0.003)
+    assert len(fig.axes[2].lines) == 6  # 1.5Q init, sgd 0.1: two seeds and a median for each of two arms
     plt.close(fig)

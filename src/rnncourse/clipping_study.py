@@ -25,19 +25,22 @@ def solved(run: dict, threshold: float = 0.95) -> bool:
 
 def sweep_summary(runs: list[dict]) -> list[dict]:
     """One row per (setting, learning rate, arm): how many seeds solved the task, of how many,
-    the median final training loss and the range of clipped steps.  A setting is (optimizer, lag).
-    Rows come in the order setting, lr, then ``ARMS``."""
+    the median final training loss and the range of clipped steps.  A setting is (initialisation,
+    optimizer, lag).  Rows come in the order setting, lr, then ``ARMS``."""
     groups: dict = {}
     for r in runs:
-        key = (r.get("optimizer", "sgd"), r.get("lag", 20), r["lr"], arm(r))
+        key = (r.get("init", "orthogonal_1.5"), r.get("optimizer", "sgd"), r.get("lag", 20), r["lr"], arm(r))
         groups.setdefault(key, []).append(r)
     rows = []
-    for (opt, lag, lr, a) in sorted(groups, key=lambda k: (k[0], k[1], k[2], ARMS.index(k[3]))):
-        rs = groups[(opt, lag, lr, a)]
+    for key in sorted(groups, key=lambda k: (k[:4], ARMS.index(k[4]))):
+        rs = groups[key]
         finals = [r["final_loss"] for r in rs if r["final_loss"] is not None]
-        rows.append({"optimizer": opt, "lag": lag, "lr": lr, "arm": a, "seeds": len(rs),
-                     "solved": sum(solved(r) for r in rs),
+        shares = [r["probe"]["share"][-1] for r in rs if r.get("probe", {}).get("share")]
+        shares = [v for v in shares if v is not None]
+        rows.append({"init": key[0], "optimizer": key[1], "lag": key[2], "lr": key[3], "arm": key[4],
+                     "seeds": len(rs), "solved": sum(solved(r) for r in rs),
                      "median_final_loss": float(np.median(finals)) if finals else None,
+                     "final_share": (min(shares), max(shares)) if shares else None,
                      "clipped": (min(r["clipped_steps"] for r in rs), max(r["clipped_steps"] for r in rs))})
     return rows
 
@@ -74,29 +77,32 @@ def sweep_figure(sweep: dict):
 
 def share_figure(results: dict):
     """For runs with probes: the share of the gradient that reaches step 1, ||dL/dh_1|| / ||dL/dh_T||,
-    and the held-out accuracy during training; one panel pair per (optimizer, lr), median over seeds
-    (line) and every seed (thin lines), clipped against unclipped."""
+    during training.  One row per initialisation, one column per (optimizer, lr); median over seeds
+    (thick line) and every seed (thin lines), clipped against unclipped."""
     runs = results["runs"]
-    settings = sorted({(r.get("optimizer", "sgd"), r["lr"]) for r in runs})
-    fig, axes = plt.subplots(2, len(settings), figsize=(3.6 * len(settings), 5.6), squeeze=False, sharex=True)
-    for col, (opt, lr) in enumerate(settings):
-        for a in ("none", "clip"):
-            sel = [r for r in runs if r.get("optimizer", "sgd") == opt and r["lr"] == lr and arm(r) == a]
-            if not sel:
-                continue
-            color, label = ARM_STYLE[a]
-            steps = sel[0]["probe"]["step"]
-            share = np.array([[np.nan if v is None else v for v in r["probe"]["share"]] for r in sel])
-            acc = np.array([r["probe"]["accuracy"] for r in sel])
-            for row, values in ((0, share), (1, acc)):
-                for v in values:
-                    axes[row, col].plot(steps, v, color=color, lw=0.5, alpha=0.4)
-                axes[row, col].plot(steps, np.nanmedian(values, axis=0), color=color, lw=2, label=label)
-        axes[0, col].set(yscale="log", title=f"{opt}, lr {lr:g}")
-        axes[1, col].set(xlabel="training step", ylim=(0, 1.02))
-        axes[1, col].axhline(0.25, color="gray", ls=":", lw=1)
-    axes[0, 0].set_ylabel(r"$\|\partial L/\partial h_1\| / \|\partial L/\partial h_T\|$")
-    axes[1, 0].set_ylabel("held-out accuracy")
+    inits = sorted({r.get("init", "orthogonal_1.5") for r in runs})
+    settings = sorted({(r.get("optimizer", "sgd"), r["lr"]) for r in runs}, key=lambda s: (s[0] != "sgd", s))
+    fig, axes = plt.subplots(len(inits), len(settings), figsize=(3.6 * len(settings), 2.9 * len(inits)),
+                             squeeze=False, sharex=True)
+    for row, init in enumerate(inits):
+        for col, (opt, lr) in enumerate(settings):
+            ax = axes[row, col]
+            for a in ("none", "clip"):
+                sel = [r for r in runs if r.get("init", "orthogonal_1.5") == init and r.get("optimizer", "sgd") == opt
+                       and r["lr"] == lr and arm(r) == a]
+                if not sel:
+                    continue
+                color, label = ARM_STYLE[a]
+                steps = sel[0]["probe"]["step"]
+                share = np.array([[np.nan if v is None else v for v in r["probe"]["share"]] for r in sel])
+                for v in share:
+                    ax.plot(steps, v, color=color, lw=0.5, alpha=0.4)
+                ax.plot(steps, np.nanmedian(share, axis=0), color=color, lw=2, label=label)
+            ax.set(yscale="log", title=f"{init} init, {opt} lr {lr:g}")
+            ax.title.set_fontsize(9)
+        axes[row, 0].set_ylabel(r"$\|\partial L/\partial h_1\| / \|\partial L/\partial h_T\|$")
+    for ax in axes[-1]:
+        ax.set_xlabel("training step")
     axes[0, 0].legend(fontsize=8)
     fig.tight_layout()
     return fig
