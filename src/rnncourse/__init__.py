@@ -9,7 +9,9 @@ Module map (module: chapter, what it holds)
   RNN in NumPy, weight copies to and from ``torch.nn.RNN``, the four input/output shapes, padding,
   masking, packing and bidirectional RNNs, unrolled-RNN and gated-cell diagrams.
 * ``charlm``, ``text_data`` [2]: a character-level language model (vocabulary, cross-entropy,
-  Adagrad, batched trainer, sampling) and its Python-source corpus.
+  Adagrad, batched trainer, sampling) and its Python-source corpus (fingerprinted per Python version).
+* ``charlm_torch``, ``ngram`` [2]: the same model in PyTorch trained as practitioners do (embedding,
+  RNN or LSTM, detached state, ``clip_grad_norm_``, Adam), and interpolated Kneser-Ney n-grams.
 * ``bptt``, ``gradcheck``, ``tbptt``, ``exposure_bias`` [3]: backpropagation through time, finite
   differences, truncated BPTT on the delay task, teacher forcing and scheduled sampling.
 * ``gradient_flow``, ``clipping`` [4]: Jacobian products, short- and long-range gradient terms,
@@ -23,7 +25,7 @@ Module map (module: chapter, what it holds)
   ``grading`` (checks of the exercise notebooks), ``properties`` (the trusted predicates that judge
   answers correct solutions may differ on), ``autograder`` (sandboxed grading).
 * ``experiments``: command lines for runs too long for a page; each writes a file under ``runs/``
-  (or a user folder) unless told where: ``exposure_bias``, ``tbptt_reach`` [3], ``clipping`` [4],
+  (or a user folder) unless told where: ``char_models`` [2], ``exposure_bias``, ``tbptt_reach`` [3], ``clipping`` [4],
   ``long_lag`` [5], ``adding`` [7], ``pixel_mnist`` (one run, or ``--gpu-table``: the paper's
   table, see ``pixel_table``) and ``dead_units`` [8].
 """
