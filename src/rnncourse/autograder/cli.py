@@ -410,8 +410,8 @@ def release_feedback(args) -> int:
 # --- after grading: a person's grades into the reports, similarity, LMS export (refresh.py, similarity.py, export.py) ---
 def _course_setup(args):
     course = Path(args.course).resolve()
-    config = load_config(course, True, course / ".grading" / args.assignment / "reference", None) \
-        if getattr(args, "assignment", None) else load_config(course, True, course / ".grading" / "reference", None)
+    workdir = course / ".grading" / (getattr(args, "assignment", None) or "export")   # nothing is written there
+    config = load_config(course, True, workdir / "reference", None)
     return course, config, CourseDirectory(config=config)
 
 
