@@ -51,3 +51,6 @@ def test_command_writes_runs_folder_by_default(tmp_path, monkeypatch):
     data = json.loads((tmp_path / "runs" / "peephole.json").read_text())
     assert [(r["peepholes"], r["seed"]) for r in data["runs"]] == [(False, 0), (True, 0)]
     assert all(r["steps_run"] == 4 for r in data["runs"]) and peephole.COMMITTED.parts[-2:] == ("results", "peephole.json")
+    peephole.main(["--smoke", "--seeds", "1", "--merge"])  # more seeds join the file
+    data = json.loads((tmp_path / "runs" / "peephole.json").read_text())
+    assert [(r["peepholes"], r["seed"]) for r in data["runs"]] == [(False, 0), (True, 0), (False, 1), (True, 1)]

@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from rnncourse.device import describe
-from rnncourse.experiments import committed_results, default_out, write_results
+from rnncourse.experiments import committed_results, default_out, merge_runs, write_results
 from rnncourse.peephole_lstm import PeepholeLSTM
 
 COMMITTED = committed_results("peephole")
@@ -104,6 +104,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", type=Path, default=default_out("peephole"),
                         help="results file (default: $RNNCOURSE_RUNS/peephole.json, else runs/peephole.json)")
+    parser.add_argument("--merge", action="store_true",
+                        help="keep the runs already in --out, replacing only those with the same variant and seed")
     parser.add_argument("--smoke", action="store_true", help="a tiny run: 4 steps per run")
     args = parser.parse_args(argv)
     eval_every = 50
@@ -128,6 +130,8 @@ def main(argv: list[str] | None = None) -> dict:
         "seconds": time.perf_counter() - start,
         "runs": runs,
     }
+    if args.merge:
+        results = merge_runs(args.out, results, ("peepholes", "seed"))
     write_results(args.out, results)
     return results
 
