@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from rnncourse.relu_tanh import (dead_unit_fraction, divergence_run, growth_factor, hidden_states,
+from rnncourse.relu_tanh import (dead_unit_fraction, divergence_run, free_run, growth_factor, hidden_states,
                                  inactive_fraction, random_rnn, state_norms)
 
 
@@ -99,3 +99,36 @@ def test_divergence_run_can_draw_small_input_weights_as_the_irnn_paper():
     assert small["max_state_norm"] < default["max_state_norm"] / 100
     with pytest.raises(ValueError, match="input_std"):
         divergence_run("relu", "identity", 1.0, lr=1e-3, steps=1, input_std=-1.0)
+
+
+def test_free_run_matches_the_rnn_with_no_input_and_takes_any_activation():
+    g = torch.Generator().manual_seed(3)
+    rnn = random_rnn(1, 6, "relu", 1.3, g, dtype=torch.float64)
+    h0 = torch.randn(4, 6, generator=g, dtype=torch.float64)
+    w = rnn.weight_hh_l0.detach()
+    torch.testing.assert_close(free_run(w, h0, 5, torch.relu),
+                               hidden_states(rnn, torch.zeros(4, 5, 1, dtype=torch.float64), h0), rtol=0, atol=1e-12)
+    leaky = free_run(w, h0, 3, lambda a: torch.nn.functional.leaky_relu(a, 0.1))
+    h = h0
+    for t in range(3):
+        a = h @ w.T
+        h = torch.where(a > 0, a, 0.1 * a)
+        torch.testing.assert_close(leaky[:, t], h, rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="square"):
+        free_run(torch.zeros(6, 5), h0, 3, torch.relu)
+    with pytest.raises(ValueError, match=r"h0 must have shape \(batch, 6\)"):
+        free_run(w, torch.zeros(4, 5), 3, torch.relu)
+    with pytest.raises(TypeError, match="activation"):
+        free_run(w, h0, 3, "relu")
+
+
+def test_divergence_run_logs_readout_norm_spectral_radius_and_state_norm_per_step():
+    r = divergence_run("tanh", "gaussian", 1.0, lr=1.0, steps=10, length=20, hidden_size=16)
+    n = len(r["losses"])
+    assert len(r["readout_norms"]) == len(r["spectral_radii"]) == len(r["state_norms"]) == n
+    torch.manual_seed(0)  # the first entries are those of the untouched net: seed-0 read-out, random_rnn's W_hh
+    g = torch.Generator().manual_seed(0)
+    w_hh = random_rnn(2, 16, "tanh", 1.0, g).weight_hh_l0.detach().double()
+    assert r["spectral_radii"][0] == pytest.approx(float(torch.linalg.eigvals(w_hh).abs().max()), rel=1e-6)
+    assert r["diverged_at"] is not None and r["readout_norms"][-1] > 100 * r["readout_norms"][0]
+    assert max(r["state_norms"]) <= 4.0  # a tanh state stays inside the cube: sqrt(16)

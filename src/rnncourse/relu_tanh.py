@@ -55,6 +55,29 @@ def hidden_states(rnn: nn.RNN, x: torch.Tensor, h0: torch.Tensor | None = None) 
     return out
 
 
+@torch.no_grad()
+def free_run(weight_hh: torch.Tensor, h0: torch.Tensor, steps: int, activation) -> torch.Tensor:
+    """Iterate ``h_t = activation(h_{t-1} @ weight_hh.T)`` with no input and no bias, for any activation.
+
+    ``weight_hh: (H, H)``, ``h0: (B, H)``, ``activation``: a function of a tensor (e.g.
+    ``torch.tanh`` or ``lambda a: torch.nn.functional.leaky_relu(a, 0.1)``).  Returns the
+    states ``(B, steps, H)``, ``h_1`` first, the layout of :func:`hidden_states`.
+    """
+    if weight_hh.ndim != 2 or weight_hh.shape[0] != weight_hh.shape[1]:
+        raise ValueError(f"weight_hh must be a square (H, H) matrix, got shape {tuple(weight_hh.shape)}")
+    if h0.ndim != 2 or h0.shape[1] != weight_hh.shape[0]:
+        raise ValueError(f"h0 must have shape (batch, {weight_hh.shape[0]}), got {tuple(h0.shape)}")
+    if not callable(activation):
+        raise TypeError(f"activation must be a function of a tensor, got {type(activation).__name__}")
+    if steps < 1:
+        raise ValueError(f"steps must be positive, got {steps}")
+    states, h = [], h0
+    for _ in range(steps):
+        h = activation(h @ weight_hh.T)
+        states.append(h)
+    return torch.stack(states, dim=1)
+
+
 def state_norms(states: torch.Tensor) -> torch.Tensor:
     """Euclidean norm of every hidden state: ``(B, T, H) -> (B, T)``."""
     if not isinstance(states, torch.Tensor) or states.ndim != 3:
@@ -125,7 +148,10 @@ def divergence_run(nonlinearity: str, init: str, scale: float, lr: float, steps:
     hidden states on a fixed batch of 256 test sequences after training,
     ``dead_fraction_init`` of the same net on the same batch before training, and the
     number of units that were dead before and are alive after (``revived``) or the reverse
-    (``newly_dead``).
+    (``newly_dead``).  Per step, with the weights that produced that step's loss, it also logs
+    ``readout_norms`` (Frobenius norm of the read-out weights ``W_out``, shape ``(1, H)``),
+    ``spectral_radii`` (largest ``|eigenvalue|`` of ``W_hh``) and ``state_norms`` (the largest
+    ``||h_t||`` over the batch and the steps), so that one can see which of them blew up.
     """
     if init not in ("gaussian", "identity"):
         raise ValueError(f"init must be 'gaussian' or 'identity', got {init!r}")
@@ -144,11 +170,19 @@ def divergence_run(nonlinearity: str, init: str, scale: float, lr: float, steps:
     dead_before = dead_units(hidden_states(rnn, x_test))
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     losses, diverged_at = [], None
+    readout_norms, spectral_radii, batch_state_norms = [], [], []
     for step in range(1, steps + 1):
         x, y = adding_batch(batch_size, length, gen)
-        loss = ((model(x) - y) ** 2).mean()
+        outputs, _ = rnn(x)
+        loss = ((model.head(outputs[:, -1]).squeeze(-1) - y) ** 2).mean()
         value = loss.item()
         losses.append(value)
+        with torch.no_grad():
+            readout_norms.append(float(model.head.weight.norm()))
+            w_hh = rnn.weight_hh_l0.double()
+            finite = bool(torch.isfinite(w_hh).all())
+            spectral_radii.append(float(torch.linalg.eigvals(w_hh).abs().max()) if finite else math.inf)
+            batch_state_norms.append(float(outputs.detach().double().norm(dim=2).max()))
         if not math.isfinite(value) or value > blowup:
             diverged_at = step
             break
@@ -164,4 +198,5 @@ def divergence_run(nonlinearity: str, init: str, scale: float, lr: float, steps:
             "max_state_norm": float(finite.max()) if finite.numel() else math.inf,
             "dead_fraction": dead_unit_fraction(states),
             "dead_fraction_init": float(dead_before.double().mean()),
-            "revived": int((dead_before & ~dead_after).sum()), "newly_dead": int((dead_after & ~dead_before).sum())}
+            "revived": int((dead_before & ~dead_after).sum()), "newly_dead": int((dead_after & ~dead_before).sum()),
+            "readout_norms": readout_norms, "spectral_radii": spectral_radii, "state_norms": batch_state_norms}
