@@ -14,9 +14,11 @@ Module map (module: chapter, what it holds)
   RNN or LSTM, detached state, ``clip_grad_norm_``, Adam), and interpolated Kneser-Ney n-grams.
 * ``bptt``, ``gradcheck``, ``tbptt``, ``exposure_bias`` [3]: backpropagation through time, finite
   differences, truncated BPTT on the delay task, teacher forcing and scheduled sampling.
-* ``gradient_flow``, ``clipping`` [4]: Jacobian products, short- and long-range gradient terms,
-  the loss cliff, gradient clipping.
-* ``lstm_numpy``, ``gru_numpy``, ``long_lag`` [5]: LSTM and GRU in NumPy, the long-lag task.
+* ``gradient_flow``, ``clipping``, ``clipping_study``, ``latch`` [4]: Jacobian products, short- and
+  long-range gradient terms, the loss cliff, gradient clipping and the tables of its experiments,
+  the one-unit latch (the latching dilemma).
+* ``lstm_numpy``, ``gru_numpy``, ``long_lag``, ``peephole_lstm`` [5]: LSTM and GRU in NumPy, the
+  long-lag task, the LSTM with peephole connections.
 * ``relu_tanh`` [6]: state growth, divergence and dead units of ReLU and tanh nets.
 * ``irnn``, ``adding_problem``, ``clockwork`` [7]: the IRNN, the adding problem, the Clockwork RNN.
 * ``mnist``, ``pixel_data``, ``pixel_models`` [8]: MNIST's IDX files, images as pixel sequences,
@@ -26,7 +28,7 @@ Module map (module: chapter, what it holds)
   answers correct solutions may differ on), ``autograder`` (sandboxed grading).
 * ``experiments``: command lines for runs too long for a page; each writes a file under ``runs/``
   (or a user folder) unless told where: ``char_models`` [2], ``exposure_bias``, ``tbptt_reach`` [3], ``clipping`` [4],
-  ``long_lag`` [5], ``adding`` [7], ``pixel_mnist`` (one run, or ``--gpu-table``: the paper's
+  ``long_lag``, ``peephole`` [5], ``adding`` [7], ``pixel_mnist`` (one run, or ``--gpu-table``: the paper's
   table, see ``pixel_table``) and ``dead_units`` [8].
 """
 __version__ = "0.1.0"
