@@ -23,6 +23,7 @@ def test_student_markdown_is_cleaned_once_for_all_and_shows_no_remote_image():
     once = sanitize_markdown(text)
     assert sanitize_markdown(once) == once, "the feedback cleans autograded/'s copy again: no change"
     assert "<script" not in once and "!\\[pixel]" in once and "![mine](attachment:p.png)" in once
+    assert sanitize_markdown("grows for $s > \\sqrt 2$, and $a < b$") == "grows for $s > \\sqrt 2$, and $a < b$"
 
 
 def test_sanitize_notebook_cleans_student_markdown_and_outputs_and_keeps_the_course_text():

@@ -54,6 +54,8 @@ def _attribute(tag: str, name: str, value: str) -> bool:
 
 
 ATTRIBUTES = _attribute
+# "<" before a space, digit or "=" opens no tag (a tag name starts with a letter, "/", "!" or "?")
+PLAIN_LT = re.compile(r"&lt;(?=[\s\d=])")
 # a markdown image that is not one of the cell's attachments would be fetched when the cell is shown
 MARKDOWN_IMAGE = re.compile(r"!\[(?![^\]\n]*\]\(\s*attachment:)")
 # output mimetypes shown as they are: none of them can carry markup the browser runs
@@ -102,8 +104,12 @@ def sanitize_outputs(outputs: list) -> list:
 def sanitize_markdown(source: str) -> str:
     """A student's markdown, cleaned (``clean_html``) and with images other than attachments shown as text.
 
-    Cleaning it twice changes nothing more: the feedback cleans what ``autograded/`` already holds."""
-    return MARKDOWN_IMAGE.sub(r"!\\[", clean_html(source))
+    Cleaning it twice changes nothing more: the feedback cleans what ``autograded/`` already holds.
+    Characters that cannot open a tag are given back as typed (``>``, and ``<`` before a space, digit
+    or ``=``), so that math such as ``$s > \\sqrt 2$`` or ``$a < b$`` still reads right."""
+    cleaned = clean_html(source).replace("&gt;", ">")
+    cleaned = PLAIN_LT.sub("<", cleaned)
+    return MARKDOWN_IMAGE.sub(r"!\\[", cleaned)
 
 
 def sanitize_notebook(nb, trusted: set[str] | frozenset = frozenset()):
