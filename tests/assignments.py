@@ -27,6 +27,9 @@ ASSIGNMENTS = {
                   "delegate": ("rnncourse.irnn", "identity_init_"), "timeout": 60, "suite": "core"},
     "ch08_pixel_mnist": {"independent_part": "device", "target": "choose_device",
                          "delegate": ("rnncourse.device", "default_device"), "timeout": 30, "suite": "core"},
+    "ch09_seq2seq_attention": {"independent_part": "masked_loss", "target": "masked_sequence_loss",
+                               "delegate": ("rnncourse.seq2seq", "masked_sequence_loss"), "timeout": 30,
+                               "suite": "core"},
 }
 for _name, _info in ASSIGNMENTS.items():
     _info.setdefault("notebook", f"{_name}.ipynb")
