@@ -234,8 +234,8 @@ def test_gpu_table_command_on_the_cpu_writes_one_complete_file(tmp_path):
     """The GPU table's code path, at a tiny size: two configurations, a two-value sweep, two seeds."""
     out = tmp_path / "table.json"
     runs = exp.main([*TABLE, "--models", "irnn", "lstm", "--tasks", "permuted", "--lrs", "1e-3", "3e-2",
-                     "--sweep-steps", "3", "--steps", "4", "--eval-every", "2", "--seeds", "0", "1",
-                     "--results", str(out), "--checkpoint-dir", str(tmp_path / "ck")])
+                     "--select", "train-loss", "--sweep-steps", "3", "--steps", "4", "--eval-every", "2",
+                     "--seeds", "0", "1", "--results", str(out), "--checkpoint-dir", str(tmp_path / "ck")])
     data = json.loads(out.read_text())
     assert data["kind"] == "pixel_mnist_table" and "--gpu-table" in data["command"]
     assert data["runs"] == runs and len(runs) == 4  # 2 configurations x 2 seeds
@@ -269,8 +269,8 @@ def test_gpu_table_budget_stops_every_run_at_the_same_step(tmp_path):
 
 
 def test_gpu_table_resume_continues_exactly(tmp_path):
-    common = [*TABLE, "--models", "rnn_relu", "--tasks", "pixel", "--lrs", "1e-3", "3e-3", "--sweep-steps", "2",
-              "--eval-every", "2"]
+    common = [*TABLE, "--select", "train-loss", "--models", "rnn_relu", "--tasks", "pixel", "--lrs", "1e-3", "3e-3",
+              "--sweep-steps", "2", "--eval-every", "2"]
     straight = exp.main([*common, "--steps", "6", "--results", str(tmp_path / "a.json"),
                          "--checkpoint-dir", str(tmp_path / "a")])
     exp.main([*common, "--steps", "4", "--results", str(tmp_path / "b.json"), "--checkpoint-dir", str(tmp_path / "b")])
@@ -281,6 +281,62 @@ def test_gpu_table_resume_continues_exactly(tmp_path):
     with pytest.raises(ValueError, match="other settings"):
         exp.main([*common[:-4], "--lrs", "1e-2", "3e-3", "--sweep-steps", "2", "--eval-every", "2", "--steps", "6",
                   "--resume", "--results", str(tmp_path / "b.json"), "--checkpoint-dir", str(tmp_path / "b")])
+
+
+def test_gpu_table_chooses_by_median_validation_accuracy_over_seeds(tmp_path):
+    """--select validation: every rate with every seed, images held out of training, the table = the chosen runs."""
+    out = tmp_path / "table.json"
+    runs = exp.main([*TABLE, "--models", "irnn", "--tasks", "pixel", "permuted", "--lrs", "1e-3", "3e-2",
+                     "--seeds", "0", "1", "2", "--steps", "4", "--eval-every", "2", "--val-size", "14",
+                     "--select-window", "2", "--results", str(out), "--checkpoint-dir", str(tmp_path / "ck")])
+    data = json.loads(out.read_text())
+    sweep = data["sweep"]["runs"]
+    assert data["selection"] == "validation" and data["validation_size"] == 14 and len(sweep) == 12
+    assert len(data["load_average_at_start"]) == 3
+    for r in sweep:  # 64 images: 14 held out, 50 trained on; accuracy on them recorded at every evaluation
+        assert r["train_size"] == 50 and r["steps"] == 4 and [h["step"] for h in r["history"]] == [0, 2, 4]
+        assert all(0 <= h["val_accuracy"] <= 1 for h in r["history"])
+        if not r["stop_reason"].startswith("diverged"):
+            assert r["selection_score"] == pytest.approx(
+                (r["history"][1]["val_accuracy"] + r["history"][2]["val_accuracy"]) / 2)
+    for task in ("pixel", "permuted"):
+        by_lr = {lr: sorted(r["selection_score"] for r in sweep if r["task"] == task and r["hyperparameters"]["lr"] == lr)
+                 for lr in (1e-3, 3e-2)}
+        medians = {lr: v[1] for lr, v in by_lr.items()}  # three seeds: the middle one
+        best = max(sorted(medians), key=lambda lr: medians[lr])
+        assert data["sweep"]["chosen_lr"][f"irnn/{task}"] == best
+        assert data["sweep"]["scores"][f"irnn/{task}"][f"{best:g}"] == pytest.approx(medians[best])
+        chosen = [r for r in runs if r["task"] == task]
+        assert sorted(r["seed"] for r in chosen) == [0, 1, 2] and all(r["hyperparameters"]["lr"] == best for r in chosen)
+    assert data["runs"] == runs
+    from rnncourse.experiments.pixel_table import sweep_markdown
+
+    table = sweep_markdown(sweep, data["sweep"]["chosen_lr"]).splitlines()
+    assert len(table) == 2 + 4 and sum("**yes**" in line for line in table) == 2  # 2 tasks x 2 rates, one chosen each
+
+
+def test_validation_split_and_choice_by_median():
+    from rnncourse.experiments.pixel_table import choose_by_validation, split_validation
+
+    x, y = torch.arange(20.0).reshape(20, 1, 1), torch.arange(20)
+    x_fit, y_fit, x_val, y_val = split_validation(x, y, 5)
+    assert len(x_val) == 5 and len(x_fit) == 15 and sorted(torch.cat([y_fit, y_val]).tolist()) == list(range(20))
+    assert torch.equal(split_validation(x, y, 5)[3], y_val)  # fixed by the seed
+    with pytest.raises(ValueError, match="validation size"):
+        split_validation(x, y, 20)
+
+    def rec(lr, seed, accs, diverged=False):
+        return {"model": "irnn", "task": "pixel", "hyperparameters": {"lr": lr}, "seed": seed,
+                "stop_reason": "diverged (non-finite loss) by step 4" if diverged else "steps",
+                "history": [{"step": 0, "val_accuracy": 0.1}] + [{"step": 2 * (i + 1), "val_accuracy": a}
+                                                                for i, a in enumerate(accs)]}
+
+    # lr 1e-2 has one lucky seed (0.9) but a worse median than 1e-3; a diverged run counts as 0
+    records = [rec(1e-2, 0, [0.9, 0.9]), rec(1e-2, 1, [0.3, 0.3]), rec(1e-2, 2, [0.9, 0.9], diverged=True),
+               rec(1e-3, 0, [0.5, 0.5]), rec(1e-3, 1, [0.4, 0.6]), rec(1e-3, 2, [0.4, 0.4])]
+    chosen, scores = choose_by_validation(records, window=2)
+    assert chosen == {"irnn/pixel": 1e-3} and scores["irnn/pixel"] == pytest.approx({"0.001": 0.5, "0.01": 0.3})
+    assert choose_by_validation(records, window=1)[1]["irnn/pixel"]["0.001"] == pytest.approx(0.5)
 
 
 def test_dead_units_command_separates_input_scaling_at_initialization(tmp_path):

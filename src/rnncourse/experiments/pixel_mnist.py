@@ -445,6 +445,15 @@ def parse_args(argv=None) -> argparse.Namespace:
     table.add_argument("--sweep-steps", type=int, default=300, help="steps of each sweep run")
     table.add_argument("--sweep-fraction", type=float, default=0.25, help="most of the budget the sweep may use")
     table.add_argument("--seeds", nargs="+", type=int, default=[0], help="seeds of the table runs (the sweep uses the first)")
+    table.add_argument("--select", choices=("validation", "train-loss"), default="validation",
+                       help="how the learning rate is chosen: 'validation' trains every rate of --lrs with every "
+                            "seed and keeps the rate with the best median validation accuracy (images held out of "
+                            "the training set); 'train-loss' runs a short sweep with the first seed and keeps the "
+                            "rate with the lowest training loss over its last interval")
+    table.add_argument("--val-size", type=int, default=None,
+                       help="training images held out for --select validation (default: 20%%)")
+    table.add_argument("--select-window", type=int, default=2,
+                       help="--select validation averages this many last evaluations of each run")
     return p.parse_args(argv)
 
 

@@ -13,6 +13,12 @@ steps on the same images.
 
 Two phases share that budget:
 
+With ``--select validation`` (the default) there is one phase: every configuration is
+trained with every learning rate of ``--lrs`` and every seed of ``--seeds`` on the training
+set less a held-out fifth (``--val-size``); for each model and task the rate whose runs have
+the best median validation accuracy (mean of the last ``--select-window`` evaluations) wins,
+and the table is that rate's runs.  With ``--select train-loss``:
+
 1. **sweep** (when ``--lrs`` has more than one value): every configuration is
    trained with every learning rate for ``--sweep-steps`` steps (at most
    ``--sweep-fraction`` of the budget), in lockstep; for each model and task the
@@ -34,6 +40,7 @@ import json
 import math
 import os
 import shlex
+import statistics
 import sys
 import time
 from dataclasses import dataclass, field
@@ -55,9 +62,10 @@ PAPER_SETUP = {
     "reported": "best test accuracy",
 }
 DEVIATIONS = {
-    "optimizer": "Adam with one small learning-rate sweep, the same grid for every model, chosen by "
-                 "training loss (the paper's SGD learning rates do not transfer to Adam, and a full "
-                 "grid search does not fit a minutes-long budget)",
+    "optimizer": "Adam with one small learning-rate sweep, the same grid and the same rule for every model "
+                 "(by default the best median accuracy over the seeds on images held out of the training set; "
+                 "the paper's SGD learning rates do not transfer to Adam, and a full grid search does not fit "
+                 "a minutes-long budget)",
     "clipping": "the gradient's global norm clipped to 1 for every model (the paper searched the threshold)",
     "inputs": "pixels standardised with the training set's mean and standard deviation",
     "budget": "one wall-clock budget for all runs, a small fraction of the paper's training",
@@ -120,7 +128,8 @@ def train_group(members: list[Member], data: dict[str, tuple], *, steps: int, ba
     """Train ``members`` in lockstep until ``steps`` or ``deadline`` (a ``time.perf_counter`` value).
 
     ``data[task] = (x_train, y_train, x_test, y_test)`` on the members' device,
-    ``x: (n, time, 1)``, ``y: (n,)``.  Every round gives each member still training
+    ``x: (n, time, 1)``, ``y: (n,)``, optionally followed by ``x_val, y_val`` (then every
+    evaluation records ``val_accuracy`` too).  Every round gives each member still training
     one step on a batch that depends only on the member's seed and the step (members
     with the same seed see the same batches).  Test accuracy and the mean training
     loss since the last evaluation are recorded every ``eval_every`` steps and at the end; a member
@@ -149,9 +158,12 @@ def train_group(members: list[Member], data: dict[str, tuple], *, steps: int, ba
             mean_loss = m.loss_sum.item() / m.loss_count if m.loss_count else None
             if mean_loss is not None and not math.isfinite(mean_loss):
                 m.diverged_at = step
-            x_train, y_train, x_test, y_test = data[m.task]
-            m.history.append({"step": m.steps, "test_accuracy": _accuracy(m.net, x_test, y_test, eval_batch),
-                              "train_loss": mean_loss, "elapsed_s": round(time.perf_counter() - t0 + elapsed0, 3)})
+            x_test, y_test = data[m.task][2:4]
+            record = {"step": m.steps, "test_accuracy": _accuracy(m.net, x_test, y_test, eval_batch),
+                      "train_loss": mean_loss, "elapsed_s": round(time.perf_counter() - t0 + elapsed0, 3)}
+            if len(data[m.task]) == 6:  # a validation split held out of the training set
+                record["val_accuracy"] = _accuracy(m.net, data[m.task][4], data[m.task][5], eval_batch)
+            m.history.append(record)
             m.loss_sum.zero_()
             m.loss_count = 0
         if checkpoint is not None:
@@ -221,6 +233,51 @@ def selection_loss(member: Member) -> float:
     return last
 
 
+def split_validation(x: torch.Tensor, y: torch.Tensor, size: int, seed: int = 0) -> tuple:
+    """Hold ``size`` examples of a training set out for validation: ``(x_fit, y_fit, x_val, y_val)``.
+
+    The examples are drawn by a permutation fixed by ``seed``, the same for every model and task.
+    """
+    if not 0 < size < len(x):
+        raise ValueError(f"the validation size must be between 1 and {len(x) - 1} (the training set "
+                         f"has {len(x)} examples), got {size}")
+    order = torch.randperm(len(x), generator=torch.Generator().manual_seed(10_007 + seed))
+    fit, val = order[size:].sort().values, order[:size].sort().values
+    return x[fit], y[fit], x[val], y[val]
+
+
+def validation_score(history: list[dict], window: int = 2) -> float:
+    """Mean validation accuracy over the last ``window`` evaluations of one run (0 if it diverged)."""
+    if window < 1:
+        raise ValueError(f"window must be at least 1, got {window}")
+    values = [h["val_accuracy"] for h in history if h["step"] > 0][-window:]
+    if not values:
+        raise ValueError("the run has no evaluation after step 0 with a validation accuracy")
+    return sum(values) / len(values)
+
+
+def choose_by_validation(records: list[dict], window: int = 2) -> tuple[dict, dict]:
+    """For every (model, task): the learning rate whose runs have the highest *median over seeds* of
+    :func:`validation_score` (ties: the smaller rate).  A diverged run scores 0.
+
+    ``records``: run records (``model``, ``task``, ``hyperparameters.lr``, ``history``,
+    ``stop_reason``).  Returns ``(chosen, scores)``: ``chosen["model/task"] = lr`` and
+    ``scores["model/task"]["lr"] = median``.
+    """
+    groups: dict[tuple, dict[float, list[float]]] = {}
+    for r in records:
+        diverged = r["stop_reason"].startswith("diverged")
+        score = 0.0 if diverged else validation_score(r["history"], window)
+        groups.setdefault((r["model"], r["task"]), {}).setdefault(r["hyperparameters"]["lr"], []).append(score)
+    chosen, scores = {}, {}
+    for (model, task), by_lr in groups.items():
+        medians = {lr: statistics.median(v) for lr, v in by_lr.items()}
+        key = f"{model}/{task}"
+        chosen[key] = min(medians, key=lambda lr: (-medians[lr], lr))
+        scores[key] = {f"{lr:g}": medians[lr] for lr in sorted(medians)}
+    return chosen, scores
+
+
 def _paper(model: str, task: str):
     from rnncourse.experiments.pixel_mnist import PAPER_ACCURACY
 
@@ -259,6 +316,7 @@ def run_table(args, argv_for_record: list[str]) -> dict:
         default_results_path
 
     started = time.perf_counter()
+    load_start = [round(v, 2) for v in os.getloadavg()] if hasattr(os, "getloadavg") else None
     device = default_device(args.device)
     if args.threads is not None:
         torch.set_num_threads(args.threads)
@@ -275,6 +333,11 @@ def run_table(args, argv_for_record: list[str]) -> dict:
             raise SystemExit(f"{name} needs at least one value")
     if any(not (lr > 0) for lr in lrs):
         raise SystemExit(f"--lrs must be positive learning rates, got {lrs}")
+    validation = args.select == "validation"
+    val_size = None
+    if validation:
+        if args.select_window < 1:
+            raise SystemExit(f"--select-window must be at least 1, got {args.select_window}")
     results_path = Path(args.results) if args.results else default_results_path(device, table=True)
     checkpoint_path = Path(args.checkpoint_dir or Path("checkpoints") / "pixel_mnist") / f"table-{dataset}.pt"
     command = "python -m rnncourse.experiments.pixel_mnist " + " ".join(shlex.quote(a) for a in argv_for_record)
@@ -285,11 +348,17 @@ def run_table(args, argv_for_record: list[str]) -> dict:
     for task_name in args.tasks:
         task = load_pixel_task(dataset, task_name == "permuted", args.perm_seed, args.data_dir, args.train_limit,
                                args.test_limit, standardize=not args.raw_pixels)
+        if validation and val_size is None:
+            val_size = args.val_size if args.val_size is not None else max(1, round(0.2 * len(task.x_train)))
         tasks[task_name] = task
-        data[task_name] = tuple(t.to(device) for t in (task.x_train, task.y_train, task.x_test, task.y_test))
+        parts = (task.x_train, task.y_train, task.x_test, task.y_test)
+        if validation:  # the same held-out images for every task (the permutation only reorders pixels)
+            x_fit, y_fit, x_val, y_val = split_validation(task.x_train, task.y_train, val_size)
+            parts = (x_fit, y_fit, task.x_test, task.y_test, x_val, y_val)
+        data[task_name] = tuple(t.to(device) for t in parts)
     any_task = next(iter(tasks.values()))
     common = dict(dataset=dataset, batch_size=batch_size, clip=clip, hidden_size=args.hidden_size,
-                  n_train=len(any_task.x_train), n_test=len(any_task.x_test), seq_len=any_task.seq_len,
+                  n_train=len(next(iter(data.values()))[0]), n_test=len(any_task.x_test), seq_len=any_task.seq_len,
                   device=device, perm_seed=args.perm_seed)
     log(f"{len(args.models) * len(args.tasks)} configurations on {any_task.describe()}; device {describe(device)}; "
         f"budget {args.max_minutes} min", flush=True)
@@ -302,7 +371,9 @@ def run_table(args, argv_for_record: list[str]) -> dict:
         log(f"resuming {checkpoint_path} at step {state['step']} of the table phase", flush=True)
 
     # --- phase 1: the learning-rate sweep -------------------------------------------------
-    if state is not None:
+    if validation:  # no separate sweep: every learning rate is trained with every seed, chosen afterwards
+        sweep_records, chosen = [], {}
+    elif state is not None:
         sweep_records, chosen = state["sweep"], {tuple(k.split("/")): v for k, v in state["chosen"].items()}
     elif len(lrs) > 1 and args.sweep_steps > 0:
         sweep = [make_member(m, t, lr, seeds[0], args.hidden_size, device)
@@ -326,8 +397,12 @@ def run_table(args, argv_for_record: list[str]) -> dict:
         sweep_records, chosen = [], {(m, t): lrs[0] for t in args.tasks for m in args.models}
 
     # --- phase 2: the table ---------------------------------------------------------------
-    members = [make_member(m, t, chosen[(m, t)], s, args.hidden_size, device)
-               for s in seeds for t in args.tasks for m in args.models] if args.steps > 0 else []  # 0: sweep only
+    if validation:
+        members = [make_member(m, t, lr, s, args.hidden_size, device)
+                   for s in seeds for t in args.tasks for m in args.models for lr in lrs]
+    else:
+        members = [make_member(m, t, chosen[(m, t)], s, args.hidden_size, device)
+                   for s in seeds for t in args.tasks for m in args.models] if args.steps > 0 else []  # 0: sweep only
     start_step, elapsed_before = 0, 0.0
     if state is not None:
         for m, saved in zip(members, state["members"]):
@@ -358,14 +433,32 @@ def run_table(args, argv_for_record: list[str]) -> dict:
                             checkpoint=save_checkpoint, desc="table")
         phase["wall_time_s"] += elapsed_before
     runs = [member_record(m, phase, eval_every=eval_every, **common) for m in members]
+    scores = None
+    if validation:
+        chosen_by_key, scores = choose_by_validation(runs, args.select_window)
+        for r in runs:
+            r["validation_size"] = val_size
+            r["selection_score"] = (0.0 if r["stop_reason"].startswith("diverged")
+                                    else validation_score(r["history"], args.select_window))
+            r["selected"] = r["hyperparameters"]["lr"] == chosen_by_key[f"{r['model']}/{r['task']}"]
+        chosen = {tuple(k.split("/")): lr for k, lr in chosen_by_key.items()}
+        sweep_records, runs = runs, [r for r in runs if r["selected"]]
+    criterion = (f"per model and task, the learning rate whose runs have the highest median over the seeds "
+                 f"{seeds} of the mean validation accuracy over the last {args.select_window} evaluations "
+                 f"({val_size} training images held out, never trained on); every learning rate is trained "
+                 "with every seed, and the table shows the chosen rate's runs"
+                 if validation else "lowest mean training loss over the sweep's last evaluation interval")
     results = {
         "kind": "pixel_mnist_table", "command": command, "device": describe(device), "device_type": device.type,
         "torch_version": torch.__version__, "dataset": dataset, "budget_minutes": args.max_minutes,
         "total_wall_time_s": round(time.perf_counter() - started, 2),
         "table_phase": {"steps": phase["steps"], "stop_reason": phase["stop_reason"],
                         "wall_time_s": round(phase["wall_time_s"], 2), "configurations": len(members)},
-        "sweep": {"lrs": lrs, "steps": args.sweep_steps if sweep_records else 0,
-                  "criterion": "lowest mean training loss over the sweep's last evaluation interval",
+        "selection": args.select, "validation_size": val_size,
+        "load_average_at_start": load_start,
+        "load_average_at_end": [round(v, 2) for v in os.getloadavg()] if hasattr(os, "getloadavg") else None,
+        "sweep": {"lrs": lrs, "steps": (phase["steps"] if validation else args.sweep_steps) if sweep_records else 0,
+                  "criterion": criterion, "scores": scores,
                   "chosen_lr": {f"{m}/{t}": lr for (m, t), lr in chosen.items()}, "runs": sweep_records},
         "paper": {"accuracy": {f"{m}/{t}": a for (m, t), a in PAPER_ACCURACY.items()}, "setup": PAPER_SETUP,
                   "deviations": DEVIATIONS},
@@ -390,7 +483,8 @@ def _setup(args, dataset: str, batch_size: int) -> dict:
     return {"dataset": dataset, "models": list(args.models), "tasks": list(args.tasks), "lrs": list(args.lrs),
             "seeds": list(args.seeds), "batch_size": batch_size, "hidden_size": args.hidden_size,
             "clip": args.clip, "perm_seed": args.perm_seed, "train_limit": args.train_limit,
-            "test_limit": args.test_limit, "raw_pixels": args.raw_pixels, "sweep_steps": args.sweep_steps}
+            "test_limit": args.test_limit, "raw_pixels": args.raw_pixels, "sweep_steps": args.sweep_steps,
+            "select": args.select, "val_size": args.val_size, "select_window": args.select_window}
 
 
 def seed_summary(runs: list[dict]) -> list[dict]:
@@ -432,4 +526,25 @@ def summary_markdown(runs: list[dict], paper: bool = False) -> str:
         if paper:
             cells.append("–" if row["paper_accuracy"] is None else f"{100 * row['paper_accuracy']:.0f}%")
         lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def sweep_markdown(sweep_runs: list[dict], chosen: dict) -> str:
+    """Every point of a ``--select validation`` sweep as a Markdown table, one row per (task, model, lr).
+
+    Columns: the median over seeds of the selection score (validation accuracy), the final test
+    accuracy's mean and range over the seeds, and whether the rate was chosen (``chosen["model/task"]``).
+    """
+    groups: dict[tuple, list[dict]] = {}
+    for r in sweep_runs:
+        groups.setdefault((r["task"], r["model"], r["hyperparameters"]["lr"]), []).append(r)
+    lines = ["| task | model | lr | validation (median over seeds) | final test accuracy: mean (min–max) | diverged | chosen |",
+             "|---|---|---|---|---|---|---|"]
+    for (task, model, lr), group in groups.items():
+        scores = [r["selection_score"] for r in group]
+        tests = [r["accuracy"] for r in group]
+        diverged = sum(r["stop_reason"].startswith("diverged") for r in group)
+        lines.append(f"| {task} | {group[0]['model_label']} | {lr:g} | {100 * statistics.median(scores):.1f}% | "
+                     f"{100 * sum(tests) / len(tests):.1f}% ({100 * min(tests):.1f}–{100 * max(tests):.1f}) | "
+                     f"{diverged} of {len(group)} | {'**yes**' if chosen.get(f'{model}/{task}') == lr else ''} |")
     return "\n".join(lines)
