@@ -65,3 +65,17 @@ def test_bad_arguments_are_named():
         beam_search(step, start, 0, 1, 0, 3)
     with pytest.raises(ValueError, match="alpha must be"):
         beam_search(step, start, 0, 1, 2, 3, alpha=-1.0)
+
+
+def test_beam_search_runs_the_encoder_decoder_through_its_tuple_state():
+    from rnncourse.digit_tasks import BOS, EOS, from_text
+    from rnncourse.seq2seq import Seq2Seq
+
+    torch.manual_seed(0)
+    model = Seq2Seq(embed=5, hidden=7, attention="dot").double()
+    state = model.start(from_text("4071")[None], torch.tensor([4]))
+    wide = exhaustive_search(model.step, state, BOS, EOS, max_len=2)
+    assert [h.tokens for h in beam_search(model.step, state, BOS, EOS, beam_size=13, max_len=2)] == \
+        [h.tokens for h in wide[:13]]
+    greedy = greedy_decode(model.step, state, BOS, EOS, max_len=5, pad=-1)[0].tolist()
+    assert beam_search(model.step, state, BOS, EOS, 1, 5)[0].tokens == [t for t in greedy if t != -1]
