@@ -30,6 +30,8 @@ ASSIGNMENTS = {
     "ch09_seq2seq_attention": {"independent_part": "masked_loss", "target": "masked_sequence_loss",
                                "delegate": ("rnncourse.seq2seq", "masked_sequence_loss"), "timeout": 30,
                                "suite": "core"},
+    "ch10_linear_recurrences": {"independent_part": "lru_init", "target": "lru_init",
+                                "delegate": ("rnncourse.lru", "lru_init"), "timeout": 30, "suite": "core"},
 }
 for _name, _info in ASSIGNMENTS.items():
     _info.setdefault("notebook", f"{_name}.ipynb")

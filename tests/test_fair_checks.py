@@ -103,12 +103,38 @@ def adding_batch(rng, batch=500, length=10):
      {"raised": ["ValueError"], "message": "unknown character"},
      {"exception": "ValueError", "mentions": r"(?<![A-Za-z])p(?![A-Za-z])"}),
     ("draw_frequencies", {"draws": [0] * 50 + [1] * 50}, {"draws": [0] * 90 + [1] * 10}, {"p": [0.5, 0.5]}),
+    ("at_most", {"value": 120}, {"value": 4096}, {"maximum": 500}),
 ])
 def test_each_property_holds_for_good_data_and_fails_with_a_message_for_bad(prop, good, bad, params):
     assert property_problem(prop, good, params) is None
     problem = property_problem(prop, bad, params)
     assert isinstance(problem, str) and problem
 
+
+def lru_sample(rng, n, r_min, r_max, max_phase, square=True):
+    """nu_log, theta_log, gamma_log of n eigenvalues; square=False draws |lambda| (not its square) uniformly."""
+    u = rng.random(n)
+    r = np.sqrt(r_min ** 2 + u * (r_max ** 2 - r_min ** 2)) if square else r_min + u * (r_max - r_min)
+    theta = max_phase * rng.random(n)
+    return {"nu_log": np.log(-np.log(r)), "theta_log": np.log(theta), "gamma_log": 0.5 * np.log(1 - r ** 2)}
+
+
+def test_the_lru_properties_accept_the_ring_and_reject_each_single_mistake():
+    rng, ring = np.random.default_rng(0), {"r_min": 0.5, "r_max": 0.99, "max_phase": np.pi / 4}
+    good = lru_sample(rng, 40_000, **ring)
+    assert property_problem("lru_ring", good, ring) is None
+    assert property_problem("lru_uniform_ring", good, ring) is None
+    outside = lru_sample(rng, 100, 0.4, 0.99, np.pi / 4)
+    assert "magnitudes" in property_problem("lru_ring", outside, ring)
+    wide = lru_sample(rng, 100, 0.5, 0.99, np.pi / 2)
+    assert "phases" in property_problem("lru_ring", wide, ring)
+    unnormalised = {**good, "gamma_log": np.zeros(40_000)}
+    assert "gamma_log" in property_problem("lru_ring", unnormalised, ring)
+    radius_uniform = lru_sample(rng, 40_000, square=False, **ring)  # inside the ring, but not uniform in area
+    assert property_problem("lru_ring", radius_uniform, ring) is None
+    assert "|lambda|^2 is not uniform" in property_problem("lru_uniform_ring", radius_uniform, ring)
+    clustered = {**good, "theta_log": np.log(np.pi / 4 * rng.random(40_000) ** 2)}
+    assert "the phase is not uniform" in property_problem("lru_uniform_ring", clustered, ring)
 
 def test_nothing_raised_is_a_failed_raises_property():
     assert "nothing was raised" in property_problem("raises", {"raised": np.array([], dtype=str), "message": ""},

@@ -127,6 +127,16 @@ def at_least(data: dict, minimum: float = 0.0) -> str | None:
     return None
 
 
+def at_most(data: dict, maximum: float = 0.0) -> str | None:
+    """Field ``value`` (a number) is at most ``maximum``."""
+    value = numbers(data, "value")
+    if value.size != 1:
+        raise Malformed(f"value must be one number, got shape {value.shape}")
+    if not float(value) <= maximum:
+        return f"got {float(value):.4g}, expected at most {maximum:g}"
+    return None
+
+
 def draw_frequencies(data: dict, p: list | None = None, atol: float = 0.04) -> str | None:
     """Field ``draws`` (integers in [0, len(p))): the frequency of each value is within ``atol`` of ``p``."""
     if not p:
@@ -248,6 +258,45 @@ def adding_baseline(data: dict, sigmas: float = 6.0) -> str | None:
     return None
 
 
+# --- chapter 10: the LRU's eigenvalues --------------------------------------------------------------------
+
+def _lru_polar(data: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Magnitudes exp(-exp(nu_log)) and phases exp(theta_log) of the recorded one-dimensional fields."""
+    nu_log, theta_log = numbers(data, "nu_log", ndim=1), numbers(data, "theta_log", ndim=1)
+    if nu_log.shape != theta_log.shape:
+        raise Malformed(f"nu_log and theta_log must have the same shape, got {nu_log.shape} and {theta_log.shape}")
+    return np.exp(-np.exp(nu_log)), np.exp(theta_log)
+
+
+def lru_ring(data: dict, r_min: float = 0.0, r_max: float = 1.0, max_phase: float = 2 * np.pi,
+             rtol: float = 1e-7, atol: float = 1e-9) -> str | None:
+    """Every eigenvalue exp(-exp(nu_log) + i exp(theta_log)) has its magnitude in [r_min, r_max] and
+    its phase in [0, max_phase]; gamma_log = log sqrt(1 - |lambda|^2) (the LRU's normalisation)."""
+    r, theta = _lru_polar(data)
+    gamma_log = numbers(data, "gamma_log", ndim=1)
+    slack = 1e-12
+    if r.min() < r_min - slack or r.max() > r_max + slack:
+        return f"magnitudes exp(-exp(nu_log)) lie in [{r.min():.4g}, {r.max():.4g}]; they must lie in [{r_min:g}, {r_max:g}]"
+    if theta.min() < -slack or theta.max() > max_phase + slack:
+        return f"phases exp(theta_log) lie in [{theta.min():.4g}, {theta.max():.4g}]; they must lie in [0, {max_phase:.4g}]"
+    if gamma_log.shape != r.shape or not np.allclose(gamma_log, 0.5 * np.log1p(-r ** 2), rtol=rtol, atol=atol):
+        return "gamma_log is not log(sqrt(1 - |lambda|^2)) of the same eigenvalues"
+    return None
+
+
+def lru_uniform_ring(data: dict, r_min: float = 0.0, r_max: float = 1.0, max_phase: float = 2 * np.pi,
+                     sigmas: float = 6.0) -> str | None:
+    """On a large sample: |lambda|^2 uniform on [r_min^2, r_max^2] (uniform on the ring's area) and the
+    phase uniform on [0, max_phase], by their means and variances within ``sigmas`` standard errors."""
+    r, theta = _lru_polar(data)
+    n = len(r)
+    for what, u in (("|lambda|^2", (r ** 2 - r_min ** 2) / (r_max ** 2 - r_min ** 2)), ("the phase", theta / max_phase)):
+        if abs(u.mean() - 0.5) > sigmas * np.sqrt(1 / 12 / n) or abs(u.var() - 1 / 12) > sigmas * np.sqrt(1 / 180 / n):
+            return (f"{what} is not uniform on its range: rescaled to [0, 1] it has mean {u.mean():.4f} and variance "
+                    f"{u.var():.4f} instead of 0.5 and 0.0833")
+    return None
+
+
 PROPERTIES = {
     "same_arrays": same_arrays,
     "close_arrays": close_arrays,
@@ -263,6 +312,9 @@ PROPERTIES = {
     "adding_uniform_positions": adding_uniform_positions,
     "adding_uniform_values": adding_uniform_values,
     "adding_baseline": adding_baseline,
+    "at_most": at_most,
+    "lru_ring": lru_ring,
+    "lru_uniform_ring": lru_uniform_ring,
 }
 
 
