@@ -90,6 +90,7 @@ def main(argv: list[str] | None = None) -> dict:
         shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))).strip()
     if args.combine:
         results = combine(args.combine)
+        results["combined_by"] = command
         write_results(args.out, results)
         return results
     if args.smoke:
