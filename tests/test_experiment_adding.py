@@ -14,7 +14,7 @@ def test_command_line_sweeps_the_learning_rate_and_trains_the_other_seeds_with_t
     out = tmp_path / "adding.json"
     adding.main(["--lengths", "6", "8", "--steps", "12", "--eval-every", "5", "--hidden", "8", "--models", "irnn",
                  "lstm", "--lrs", "1e-3", "3e-2", "--seeds", "3", "4", "--val-size", "30", "--test-size", "40",
-                 "--select-window", "2", "--device", "cpu", "--out", str(out)])
+                 "--select-window", "2", "--device", "cpu", "--threads", "1", "--out", str(out)])
     data = json.loads(out.read_text())  # strict JSON: no NaN
     assert data["baseline_mse"] == pytest.approx(BASELINE_MSE) and data["complete"] is True
     assert [p.name for p in tmp_path.iterdir()] == ["adding.json"]  # the partial file written after each run is gone
@@ -97,7 +97,12 @@ def test_same_seed_gives_the_same_curve():
 
 def test_irnn_learns_the_short_adding_problem():
     """At length 10 a few hundred Adam steps bring the IRNN well below the baseline."""
-    r = adding.train_one("irnn", 10, steps=400, seed=0, hidden_size=32, eval_every=400, test_size=500, val_size=100)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # small recurrent nets run fastest on one thread, and a loaded machine slows more threads
+    try:
+        r = adding.train_one("irnn", 10, steps=400, seed=0, hidden_size=32, eval_every=400, test_size=500, val_size=100)
+    finally:
+        torch.set_num_threads(threads)
     assert r["final_test_mse"] < 0.5 * BASELINE_MSE
 
 
