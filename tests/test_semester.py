@@ -121,9 +121,17 @@ def rows(course: Course, assignment: str) -> dict[str, dict]:
     return {r["student"]: r for r in json.loads((course.root / "reports" / f"{assignment}.json").read_text())}
 
 
+STEPS: list[tuple[str, str, float]] = []   # (course, instructor's command, seconds): printed, never asserted
+
+
 def instructor(course: Course, *args, check=True):
-    return sh([sys.executable, *args], cwd=course.root, check=check,
-              env={**nbgrader_env(), "TMPDIR": str(course.root.parent / f"t{course.root.name[:2]}")})
+    start = time.perf_counter()
+    try:
+        return sh([sys.executable, *args], cwd=course.root, check=check,
+                  env={**nbgrader_env(), "TMPDIR": str(course.root.parent / f"t{course.root.name[:2]}")})
+    finally:
+        command = "python " + " ".join(a for a in args if not a.startswith("/"))
+        STEPS.append((course.root.name, command, time.perf_counter() - start))
 
 
 def grade(course: Course, assignment: str):
@@ -151,6 +159,9 @@ def semester(tmp_path_factory):
             students[role] = Student(f"{role}{tag}", exchange, private)
         with PostgresServer() as pg:
             seen = run_semester(tmp_path_factory.mktemp("sem"), exchange, students, pg)
+            print(f"\nthe instructor's commands of the semester (load {os.getloadavg()[0]:.1f}):")
+            for where, command, seconds in STEPS:
+                print(f"  [{where}] {command:90s} {seconds:6.1f} s")
             yield seen
     finally:
         for student in students.values():
