@@ -26,12 +26,15 @@ Module map (module: chapter, what it holds)
 * ``digit_tasks``, ``seq2seq``, ``beam_search`` [9]: digit strings to reverse, the GRU
   encoder-decoder with dot-product or additive attention, the masked sequence loss, greedy
   decoding, beam search with length normalisation and the exhaustive search it approximates.
+* ``linear_recurrence``, ``lru``, ``mingru`` [10]: the diagonal linear recurrence by a loop, a
+  work-efficient odd-even scan and the doubling scan; the LRU layer and its ring initialisation;
+  minGRU by scan and by loop.
 * everywhere: ``figures`` (plotting helpers of the pages, by chapter), ``device`` (CPU or GPU),
   ``grading`` (checks of the exercise notebooks), ``properties`` (the trusted predicates that judge
   answers correct solutions may differ on), ``autograder`` (sandboxed grading).
 * ``experiments``: command lines for runs too long for a page; each writes a file under ``runs/``
   (or a user folder) unless told where: ``char_models`` [2], ``exposure_bias``, ``tbptt_reach`` [3], ``clipping`` [4],
   ``long_lag``, ``peephole`` [5], ``adding`` [7], ``pixel_mnist`` (one run, or ``--gpu-table``: the paper's
-  table, see ``pixel_table``) and ``dead_units`` [8]; ``seq2seq`` [9].
+  table, see ``pixel_table``) and ``dead_units`` [8]; ``seq2seq`` [9]; ``long_memory`` [10].
 """
 __version__ = "0.1.0"

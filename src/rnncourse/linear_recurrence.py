@@ -46,8 +46,9 @@ def linear_recurrence_loop(a: torch.Tensor, b: torch.Tensor, h0: torch.Tensor | 
     a, b = _prepare(a, b, h0)
     h = torch.zeros_like(b[:, 0])
     states = []
-    for t in range(b.shape[1]):
-        h = a[:, t] * h + b[:, t]
+    # unbind, not a[:, t]: the backward of T separate slices would build T full-size gradients (O(T^2))
+    for a_t, b_t in zip(a.unbind(1), b.unbind(1)):
+        h = a_t * h + b_t
         states.append(h)
     return torch.stack(states, dim=1)
 

@@ -206,6 +206,8 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     if args.combine:
         results = combine([json.loads(Path(f).read_text()) for f in args.combine])
+        results["command"] = "python -m rnncourse.experiments.long_memory " + " ".join(
+            argv if argv is not None else sys.argv[1:])
         write_results(args.out, results)
         return results
     if any(not lr > 0 for lr in args.lrs):
