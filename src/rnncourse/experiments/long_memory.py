@@ -37,7 +37,7 @@ from torch import nn
 from rnncourse.adding_problem import BASELINE_MSE, adding_batch
 from rnncourse.device import default_device, describe
 from rnncourse.experiments import default_out, write_results
-from rnncourse.experiments.adding import choose_lr, held_out_sets, make_model, selection_score, test_mse
+from rnncourse.experiments.adding import choose_lr, held_out_sets, make_model, test_mse
 from rnncourse.lru import LRU
 from rnncourse.mingru import MinGRU
 
