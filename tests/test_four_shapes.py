@@ -30,32 +30,36 @@ def test_many_to_many_gives_one_output_per_step_and_is_causal(parts):
     torch.testing.assert_close(many_to_many(rnn, head, x2)[:, :3], y[:, :3])
 
 
-def test_one_to_many_feeds_outputs_back(parts):
+def test_one_to_many_feeds_back_the_embedding_of_its_choice(parts):
     rnn, head = parts
+    embed = torch.nn.Embedding(3, 3, dtype=torch.float64)
     x0 = torch.randn(2, 3, dtype=torch.float64)
-    y = one_to_many(rnn, head, x0, steps=4)
+    y = one_to_many(rnn, head, embed, x0, steps=4)
     assert y.shape == (2, 4, 3)
-    # replay by hand: the input of step t is the output of step t-1
+    # replay by hand: the input of step t is the embedding of the argmax of output t-1
     out, h = rnn(x0.unsqueeze(1))
     torch.testing.assert_close(y[:, 0], head(out[:, -1]))
-    out, h = rnn(y[:, 0:1], h)
+    out, h = rnn(embed(y[:, 0].argmax(dim=-1)).unsqueeze(1), h)
     torch.testing.assert_close(y[:, 1], head(out[:, -1]))
+    # not the raw logits: feeding those back gives another second output
+    out_raw, _ = rnn(y[:, 0:1], rnn(x0.unsqueeze(1))[1])
+    assert not torch.allclose(head(out_raw[:, -1]), y[:, 1])
 
 
 def test_encoder_decoder_reads_everything_before_writing(parts):
     rnn, head = parts
     torch.manual_seed(1)
     decoder = torch.nn.RNN(3, 5, num_layers=2, batch_first=True, dtype=torch.float64)
+    embed = torch.nn.Embedding(3, 3, dtype=torch.float64)
     x = torch.randn(2, 7, 3, dtype=torch.float64)
-    y = encoder_decoder(rnn, decoder, head, x, steps=3)
+    y = encoder_decoder(rnn, decoder, head, embed, x, steps=3)
     assert y.shape == (2, 3, 3)
     x2 = x.clone()
     x2[:, -1] += 1.0  # the last input word changes the first output word
-    assert not torch.allclose(encoder_decoder(rnn, decoder, head, x2, steps=3)[:, 0], y[:, 0])
+    assert not torch.allclose(encoder_decoder(rnn, decoder, head, embed, x2, steps=3)[:, 0], y[:, 0])
 
 
-def test_one_to_many_rejects_mismatched_sizes(parts):
-    rnn, _ = parts
-    with pytest.raises(ValueError, match="head.out_features == rnn.input_size"):
-        one_to_many(rnn, torch.nn.Linear(5, 2, dtype=torch.float64), torch.zeros(1, 3, dtype=torch.float64), 2)
-
+def test_one_to_many_rejects_an_embedding_of_the_wrong_size(parts):
+    rnn, head = parts
+    with pytest.raises(ValueError, match=r"nn.Embedding\(head.out_features, rnn.input_size\)"):
+        one_to_many(rnn, head, torch.nn.Embedding(3, 5, dtype=torch.float64), torch.zeros(1, 3, dtype=torch.float64), 2)
