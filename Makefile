@@ -45,8 +45,9 @@ $(STAMP): requirements.txt pyproject.toml
 book: $(STAMP)
 	$(RUN) $(BIN)/jupyter-book build . -W --keep-going
 
+# Two workers (pytest-xdist); tests that share a fixture stay on one worker (tests/conftest.py: xdist_scope).
 test: $(STAMP) sandbox browser postgres
-	$(RUN) $(BIN)/python -m pytest
+	$(RUN) $(BIN)/python -m pytest -n 2 --dist loadscope
 
 # Regenerate the student notebooks in notebooks/ from solutions/ (all, or A=<assignment>).
 release: $(STAMP)

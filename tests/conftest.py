@@ -31,3 +31,33 @@ def site(tmp_path_factory) -> Path:
     log = result.stdout[-6000:] + result.stderr[-6000:]
     assert result.returncode == 0, log
     return out / "_build" / "html"
+
+
+# --- pytest-xdist: `make test` runs `-n 2 --dist loadscope` with the scopes below ---------------------------
+#: test files that use the session's website build (``site``): one worker builds it, once
+SITE_FILES = {"tests/test_book.py", "tests/test_colab.py", "tests/test_site_browser.py"}
+#: test files whose module-scoped fixture is parametrized: one scope per parameter (a graded chapter)
+SPLIT_BY_PARAMETER = {"tests/test_adversarial.py"}
+
+
+def xdist_scope(nodeid: str) -> str:
+    """The unit of work a worker takes whole: a test file (its module fixtures, a notebook's cells that
+    share one kernel), the website's tests together, one graded chapter of the adversarial suite."""
+    path, _, rest = nodeid.partition("::")
+    if path in SITE_FILES:
+        return "site"
+    if path in SPLIT_BY_PARAMETER and rest.endswith("]") and "[" in rest:
+        return f"{path}[{rest[rest.index('[') + 1:-1]}]"
+    return path
+
+
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedFixtureScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return xdist_scope(nodeid)
+
+    return SharedFixtureScheduling(config, log)
