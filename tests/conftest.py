@@ -33,6 +33,18 @@ def site(tmp_path_factory) -> Path:
     return out / "_build" / "html"
 
 
+@pytest.fixture
+def one_torch_thread():
+    """Tiny recurrent nets run fastest, and most predictably on a busy machine, on one thread
+    (a module opts in with ``pytestmark = pytest.mark.usefixtures("one_torch_thread")``)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 # --- pytest-xdist: `make test` runs `-n 2 --dist loadscope` with the scopes below ---------------------------
 #: test files that use the session's website build (``site``): one worker builds it, once
 SITE_FILES = {"tests/test_book.py", "tests/test_colab.py", "tests/test_site_browser.py"}

@@ -7,13 +7,7 @@ from rnncourse import bptt, charlm_torch
 from rnncourse.charlm_torch import CharModel, chunks, detach, train_step
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny recurrent nets run fastest (and most predictably on a busy machine) on one thread."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")   # tests/conftest.py
 
 
 def test_embedding_rnn_is_the_numpy_model_with_a_one_hot_embedding():

@@ -4,17 +4,11 @@ import json
 
 import numpy as np
 import pytest
-import torch
 
 from rnncourse.experiments import clipping
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")   # tests/conftest.py
 
 
 def test_same_seed_same_run_and_clipping_counts_the_steps_it_caps():

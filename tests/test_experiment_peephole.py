@@ -8,12 +8,7 @@ import torch
 from rnncourse.experiments import peephole
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")   # tests/conftest.py
 
 
 def test_the_target_spike_sits_delay_steps_after_the_cue():

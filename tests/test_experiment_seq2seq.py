@@ -2,17 +2,11 @@
 import json
 
 import pytest
-import torch
 
 from rnncourse.experiments import seq2seq
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")   # tests/conftest.py
 
 
 def test_command_writes_runs_folder_and_combines(tmp_path, monkeypatch):

@@ -11,13 +11,7 @@ from rnncourse.long_lag import (SequenceClassifier, accuracy, first_symbol_batch
                                 init_keep_bias, solved, train_first_symbol)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny recurrent nets run fastest (and most predictably on a busy machine) on one thread."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")   # tests/conftest.py
 
 
 def test_batch_shows_the_answer_first_and_distractors_after():

@@ -9,12 +9,7 @@ from rnncourse.seq2seq import (AdditiveAttention, Seq2Seq, accuracy_by_length, d
                                masked_sequence_loss, train_reverser)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")   # tests/conftest.py
 
 
 def test_dot_attention_is_a_masked_softmax_and_a_weighted_mean():
