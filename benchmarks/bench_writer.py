@@ -38,10 +38,9 @@ from harness import Course, nbgrader_env  # noqa: E402
 from rnncourse.experiments import default_output  # noqa: E402
 
 ASSIGNMENT = "ch01_rnn_basics"
-PROFILE: Path | None = None
 
 
-def writer_run(course: Course, results: int, db_url: str) -> dict:
+def writer_run(course: Course, results: int, db_url: str, profile: Path | None = None) -> dict:
     """Record ``results`` worker results with the run's writer; seconds and what was written."""
     from nbgrader.api import Gradebook
     from nbgrader.apps import NbGraderAPI
@@ -86,7 +85,7 @@ def writer_run(course: Course, results: int, db_url: str) -> dict:
                     salt=salt)
     load = [round(x, 2) for x in os.getloadavg()]
     profiler = None
-    if PROFILE:
+    if profile:
         import cProfile
 
         profiler = cProfile.Profile()
@@ -100,7 +99,7 @@ def writer_run(course: Course, results: int, db_url: str) -> dict:
     seconds = time.perf_counter() - start
     if profiler:
         profiler.disable()
-        profiler.dump_stats(str(PROFILE) + f".{Path(db_url.split(':')[0]).name}")
+        profiler.dump_stats(str(profile) + f".{Path(db_url.split(':')[0]).name}")
     with Gradebook(db_url) as gb:
         rows = sorted(s.student.id for s in gb.find_assignment(ASSIGNMENT).submissions)
     feedback_pages = sum(1 for _ in (root / "feedback").glob(f"*/{ASSIGNMENT}/*.html"))
@@ -126,8 +125,6 @@ def main() -> None:
     from postgres import PostgresServer
     from rnncourse.autograder.sandbox import private_mounts
 
-    global PROFILE
-    PROFILE = args.profile
     private_mounts()   # kernels' scratch mounts stay in this process's namespace, as in a grading run
     os.environ["PATH"] = nbgrader_env()["PATH"]
     runs = {}
@@ -145,7 +142,7 @@ def main() -> None:
                 cwd = os.getcwd()
                 os.chdir(course.root)
                 try:
-                    runs[db] = writer_run(course, args.results, url)
+                    runs[db] = writer_run(course, args.results, url, args.profile)
                 finally:
                     os.chdir(cwd)
                 r = runs[db]

@@ -160,7 +160,17 @@ def lstm_forward(x: np.ndarray, layers: list[LSTMLayer], h0: np.ndarray | None =
     Returns output (batch, time, H) -- the top layer's h_t at every step -- and
     (h_n, c_n), each (num_layers, batch, H).
     """
-    batch, steps = check_stacked_input(x, layers, "LSTMLayer")
+    return stacked_forward(x, layers, lstm_cell_forward, "LSTMLayer", h0, c0)
+
+
+def stacked_forward(x: np.ndarray, layers: list, cell, layer_name: str, h0: np.ndarray | None = None,
+                    c0: np.ndarray | None = None):
+    """Run ``cell(x_t, h, c, layer) -> (h, c, cache)`` over time and up a stack of ``layers``.
+
+    x: (batch, time, input_size); h0, c0: (num_layers, batch, H), zeros when None. Returns the top
+    layer's h_t at every step (batch, time, H) and (h_n, c_n), each (num_layers, batch, H).
+    """
+    batch, steps = check_stacked_input(x, layers, layer_name)
     H, L = layers[0].hidden_size, len(layers)
     h0 = np.zeros((L, batch, H), dtype=x.dtype) if h0 is None else h0
     c0 = np.zeros((L, batch, H), dtype=x.dtype) if c0 is None else c0
@@ -170,7 +180,7 @@ def lstm_forward(x: np.ndarray, layers: list[LSTMLayer], h0: np.ndarray | None =
     for k, layer in enumerate(layers):
         h, c, outputs = h0[k], c0[k], []
         for t in range(steps):
-            h, c, _ = lstm_cell_forward(inputs[:, t], h, c, layer)
+            h, c, _ = cell(inputs[:, t], h, c, layer)
             outputs.append(h)
         inputs = np.stack(outputs, axis=1)
         h_n.append(h)

@@ -23,8 +23,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from .lstm_numpy import LSTMLayer, init_lstm_layer, sigmoid
-from .rnn_numpy import _check, check_stacked_input
+from .lstm_numpy import LSTMLayer, init_lstm_layer, sigmoid, stacked_forward
+from .rnn_numpy import _check
 
 
 @dataclass
@@ -108,22 +108,7 @@ def peephole_forward(x: np.ndarray, layers: list[PeepholeLayer], h0: np.ndarray 
 
     Returns output (batch, time, H) and (h_n, c_n), each (layers, batch, H), like ``lstm_forward``.
     """
-    batch, steps = check_stacked_input(x, layers, "PeepholeLayer")
-    H, L = layers[0].hidden_size, len(layers)
-    h0 = np.zeros((L, batch, H), dtype=x.dtype) if h0 is None else h0
-    c0 = np.zeros((L, batch, H), dtype=x.dtype) if c0 is None else c0
-    _check("h0", h0, (L, batch, H))
-    _check("c0", c0, (L, batch, H))
-    inputs, h_n, c_n = x, [], []
-    for k, layer in enumerate(layers):
-        h, c, outputs = h0[k], c0[k], []
-        for t in range(steps):
-            h, c, _ = peephole_cell_forward(inputs[:, t], h, c, layer)
-            outputs.append(h)
-        inputs = np.stack(outputs, axis=1)
-        h_n.append(h)
-        c_n.append(c)
-    return inputs, (np.stack(h_n), np.stack(c_n))
+    return stacked_forward(x, layers, peephole_cell_forward, "PeepholeLayer", h0, c0)
 
 
 class PeepholeLSTM(nn.Module):
