@@ -7,9 +7,9 @@ grow with the number of workers. This measures it apart from execution, so that 
 measured on a small machine: a throwaway course with chapter 1 and ``--results`` honest
 submissions; one submission is executed and checked by a real worker (the sandbox, as in
 grading); every other student gets a copy of that worker result, and the writer records them
-all exactly as ``python -m rnncourse.autograder grade`` does (nbgrader's autograde with the
-executed notebook, the gradebook, the feedback pages, the grading state, the report row),
-timed from the first result to the last. On PostgreSQL a server is started for the run
+all exactly as ``python -m rnncourse.autograder grade`` does, in batches of ``--batch`` (one gradebook
+transaction each: the autograded copy, the grades, the feedback pages, the grading state, the report
+row), timed from the first result to the last. On PostgreSQL a server is started for the run
 (``tests/postgres.py``).
 
 It prints results per minute and seconds per result, per database, with the load average,
@@ -19,7 +19,6 @@ names a file. Compare with the goal: 400 results/min on SQLite, 250 on PostgreSQ
 from __future__ import annotations
 
 import argparse
-import copy
 import dataclasses
 import json
 import os
@@ -40,16 +39,15 @@ from rnncourse.experiments import default_output  # noqa: E402
 ASSIGNMENT = "ch01_rnn_basics"
 
 
-def writer_run(course: Course, results: int, db_url: str, profile: Path | None = None) -> dict:
+def writer_run(course: Course, results: int, db_url: str, profile: Path | None = None, batch: int = 32) -> dict:
     """Record ``results`` worker results with the run's writer; seconds and what was written."""
     from nbgrader.api import Gradebook
-    from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
     from rnncourse.autograder import cli
     from rnncourse.autograder.prepare import folder_files, make_task, notebook_names, submission_digest
     from rnncourse.autograder.worker import run_task, worker_settings
-    from rnncourse.autograder.writer import WRITER_PREPROCESSORS, WRITER_SANITIZE, GradingState, Writer
+    from rnncourse.autograder.writer import GradingState, Item, Writer
 
     root = course.root
     workdir = root / ".grading" / ASSIGNMENT
@@ -76,13 +74,8 @@ def writer_run(course: Course, results: int, db_url: str, profile: Path | None =
     if executed.error:
         raise SystemExit(f"the worker could not grade the honest submission: {executed.error}")
 
-    writer_config = copy.deepcopy(config)
-    writer_config.Autograde.sanitize_preprocessors = WRITER_SANITIZE
-    writer_config.Autograde.autograde_preprocessors = WRITER_PREPROCESSORS
-    writer = Writer(root, writer_config, NbGraderAPI(coursedir=CourseDirectory(config=writer_config),
-                                                     config=writer_config),
-                    ASSIGNMENT, GradingState(workdir / "graded"), feedback=True, record_dir=workdir / "results",
-                    salt=salt)
+    writer = Writer(root, config, coursedir, ASSIGNMENT, GradingState(workdir / "graded"), feedback=True,
+                    record_dir=workdir / "results", salt=salt)
     load = [round(x, 2) for x in os.getloadavg()]
     profiler = None
     if profile:
@@ -91,12 +84,15 @@ def writer_run(course: Course, results: int, db_url: str, profile: Path | None =
         profiler = cProfile.Profile()
         profiler.enable()
     start = time.perf_counter()
-    for task in tasks:
-        result = dataclasses.replace(executed, student=task.student)
-        row = writer.record(task, result, digests[task.student], [])
-        if row["score"] != row["max_score"] - row["pending"] and not row["pending"]:
-            raise SystemExit(f"{task.student} scored {row['score']} / {row['max_score']}: the copy was not graded")
+    for first in range(0, len(tasks), batch):   # batches as a grading run makes them when results come fast
+        items = [Item(task, dataclasses.replace(executed, student=task.student), digests[task.student], [])
+                 for task in tasks[first:first + batch]]
+        for item, row in zip(items, writer.record_batch(items)):
+            if row["flags"] or row["score"] != row["max_score"] - row["pending"]:
+                raise SystemExit(f"{item.task.student} scored {row['score']} / {row['max_score']} "
+                                 f"({row['flags']}): the copy was not graded")
     seconds = time.perf_counter() - start
+    writer.close()
     if profiler:
         profiler.disable()
         profiler.dump_stats(str(profile) + f".{Path(db_url.split(':')[0]).name}")
@@ -104,7 +100,7 @@ def writer_run(course: Course, results: int, db_url: str, profile: Path | None =
         rows = sorted(s.student.id for s in gb.find_assignment(ASSIGNMENT).submissions)
     feedback_pages = sum(1 for _ in (root / "feedback").glob(f"*/{ASSIGNMENT}/*.html"))
     return {"results": len(tasks), "seconds": round(seconds, 2),
-            "results_per_minute": round(60 * len(tasks) / seconds, 1),
+            "batch": batch, "results_per_minute": round(60 * len(tasks) / seconds, 1),
             "seconds_per_result": round(seconds / len(tasks), 4),
             "one_gradebook_row_per_result": rows == students, "feedback_pages": feedback_pages,
             "load_average_before": load, "load_average_after": [round(x, 2) for x in os.getloadavg()]}
@@ -116,6 +112,7 @@ def main() -> None:
     parser.add_argument("--dbs", nargs="+", default=["sqlite", "postgres"], choices=["sqlite", "postgres"])
     parser.add_argument("--out", type=Path, default=None, help="results file (default: runs/bench_writer.json)")
     parser.add_argument("--profile", type=Path, default=None, help="also write a cProfile of the writer here")
+    parser.add_argument("--batch", type=int, default=32, help="results per gradebook transaction (grade's --batch)")
     args = parser.parse_args()
     args.out = args.out or default_output("bench_writer.json")
     import warnings
@@ -142,7 +139,7 @@ def main() -> None:
                 cwd = os.getcwd()
                 os.chdir(course.root)
                 try:
-                    runs[db] = writer_run(course, args.results, url, args.profile)
+                    runs[db] = writer_run(course, args.results, url, args.profile, args.batch)
                 finally:
                     os.chdir(cwd)
                 r = runs[db]

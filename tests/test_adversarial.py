@@ -257,4 +257,4 @@ def test_the_state_says_where_each_submissions_seconds_went(graded):
     # the worker's phases account for its time (the rest is reading the task and writing the result)
     inside = sum(phases[p] for p in worker)
     assert 0.8 * record["execute_seconds"] <= inside <= record["execute_seconds"] + 0.05, (inside, record)
-    assert 0 < record["autograde_seconds"] <= record["write_seconds"]
+    assert 0 < record["gradebook_seconds"] <= record["write_seconds"]

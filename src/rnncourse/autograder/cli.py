@@ -20,10 +20,11 @@
    A worker strips the expected values from the test cells, runs the kernel in the
    sandbox and checks every test cell's answers outside the kernel (worker.py); the
    trusted test results come back with the executed notebook;
-5. one writer, in this process, passes each result through nbgrader's own
-   ``autograde`` (writer.py) and writes feedback that shows no hidden test
-   (``feedback``), so the gradebook has a single writer; a worker that dies is
-   retried once, alone, then the submission is flagged;
+5. one writer, in this process, records the results in batches, one gradebook
+   transaction each, as nbgrader's ``autograde`` records a graded notebook
+   (writer.py), and writes feedback that shows no hidden test (``feedback``), so
+   the gradebook has a single writer; a worker that dies is retried once, alone,
+   then the submission is flagged;
 6. a report ``reports/<assignment>.csv`` (and ``.json``) with scores, points pending
    a person's grade, flags and repairs, and nbgrader's ``export`` (CSV).
 
@@ -50,7 +51,6 @@ from pathlib import Path
 
 import nbformat
 from nbconvert.preprocessors import ClearMetadataPreprocessor
-from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput,
                                     SaveAutoGrades)
@@ -68,7 +68,11 @@ from .scan import scan_folder
 from .strip import StripReferences
 from .verify import VerifyAnswers
 from .worker import worker_settings
-from .writer import WRITER_PREPROCESSORS, WRITER_SANITIZE, GradingState, Writer, db_url_of, students_in_gradebook
+from .writer import GradingState, Item, Writer, db_url_of, students_in_gradebook
+
+
+BATCH = 32             # results per gradebook transaction, at most
+BATCH_SECONDS = 2.0    # ... or those that arrived within this time of the batch's first
 
 
 def load_config(course: Path, sandboxed: bool, reference_dir: Path, timeout: int | None,
@@ -283,13 +287,8 @@ def _grade(args, course: Path, workdir: Path, scratch: Path, sandboxed: bool) ->
     names = notebook_names(db_url, args.assignment)
     reference_files = folder_files(reference, [], notebooks=True)
     settings = worker_settings(config)
-    writer_config = copy.deepcopy(config)
-    writer_config.Autograde.sanitize_preprocessors = WRITER_SANITIZE
-    writer_config.Autograde.autograde_preprocessors = WRITER_PREPROCESSORS
-    writer = Writer(course, writer_config, NbGraderAPI(coursedir=CourseDirectory(config=writer_config),
-                                                       config=writer_config),
-                    args.assignment, state, feedback=not args.no_feedback, record_dir=workdir / "results",
-                    salt=salt)
+    writer = Writer(course, config, coursedir, args.assignment, state, feedback=not args.no_feedback,
+                    record_dir=workdir / "results", salt=salt)
     for student, record in done.items():
         writer.feedback_only(student, record)
     digests, flags = dict(todo), {}
@@ -314,31 +313,52 @@ def _grade(args, course: Path, workdir: Path, scratch: Path, sandboxed: bool) ->
     bar = tqdm(total=len(todo), unit="submission", dynamic_ncols=True, disable=None, file=sys.stderr)
     failures = 0
 
-    def on_result(task, result):                                                  # 7. the single writer
+    batch: list[Item] = []
+    batch_started = 0.0
+
+    def write_batch():                                                            # 7. the single writer
         nonlocal failures
-        crashed = result.error.startswith("the worker grading this submission died")
-        row = writer.record(task, result, digests[task.student], flags.pop(task.student, []),
-                            keep_state=not crashed)
-        failures += bool(row["needs_review"])
-        where = f"  [{result.host}:{result.pid}]" if result.pid else ""
-        tqdm.write(f"{row['student']:24s} {row['score']:6.1f} / {row['max_score']:<6.1f} {row['seconds']:6.1f} s"
-                   + (f"   pending {row['pending']:g}" if row["pending"] else "")
-                   + (f"   REVIEW: {row['flags'].count(' | ') + 1} flag(s)" if row["flags"] else "")
-                   + where, file=sys.stdout)
-        bar.update(1)
+        rows = writer.record_batch(batch)
+        for item, row in zip(batch, rows):
+            failures += bool(row["needs_review"])
+            result = item.result
+            where = f"  [{result.host}:{result.pid}]" if result.pid else ""
+            tqdm.write(f"{row['student']:24s} {row['score']:6.1f} / {row['max_score']:<6.1f} "
+                       f"{row['seconds']:6.1f} s"
+                       + (f"   pending {row['pending']:g}" if row["pending"] else "")
+                       + (f"   REVIEW: {row['flags'].count(' | ') + 1} flag(s)" if row["flags"] else "")
+                       + where, file=sys.stdout)
+        bar.update(len(batch))
         bar.set_postfix(review=failures, refresh=False)
+        batch.clear()
+
+    def on_result(task, result):
+        # results are written in batches (one gradebook transaction each) of up to --batch results, or of
+        # what arrived within BATCH_SECONDS of the batch's first: a slow run writes every result promptly
+        nonlocal batch_started
+        crashed = result.error.startswith("the worker grading this submission died")
+        if not batch:
+            batch_started = time.monotonic()
+        batch.append(Item(task, result, digests[task.student], flags.pop(task.student, []), keep_state=not crashed))
+        if len(batch) >= args.batch or time.monotonic() - batch_started >= BATCH_SECONDS:
+            write_batch()
 
     try:
         run_tasks(tasks(), pool, retry_pool, on_result)
+        if batch:
+            write_batch()
     finally:
         bar.close()
         pool.close()
         if retry_pool is not pool:
             retry_pool.close()
+        writer.close()
 
-    # unchanged submissions: their rows (and feedback) read again, with any grade a person gave since (refresh.py)
-    fresh = refresh.refresh(course, config, coursedir, args.assignment, sorted(done), not args.no_feedback)
-    rows = [writer.rows.get(s) or fresh.get(s) or done[s]["row"] for s in sorted({*writer.rows, *done})]
+    # every submission graded before and not in this run (unchanged, or not selected by --student): its row (and
+    # feedback) read again, with any grade a person gave since (refresh.py); the report keeps the whole class
+    earlier = sorted({p.stem for p in state.folder.glob("*.json")} - set(writer.rows))
+    fresh = refresh.refresh(course, config, coursedir, args.assignment, earlier, not args.no_feedback)
+    rows = [writer.rows.get(s) or fresh.get(s) or done[s]["row"] for s in sorted({*writer.rows, *fresh, *done})]
     before = changes.previous_rows(course, args.assignment)
     report = write_reports(course, args.assignment, rows)                         # 8. reports
     changed_path, changed = changes.write_changes(course, args.assignment, before, rows)   # whose score changed
@@ -496,6 +516,9 @@ def main(argv=None) -> int:
                            help="grade on a Dask cluster instead: its scheduler address, e.g. tcp://host:8786")
             p.add_argument("--force", action="store_true",
                            help="grade every selected submission again (default: only new or changed ones)")
+            p.add_argument("--batch", type=int, default=BATCH, help=f"results written to the gradebook in one "
+                           f"transaction, at most (default: {BATCH}; a batch also ends {BATCH_SECONDS:g} s after "
+                           f"its first result)")
     add_instructor_commands(sub)
     args = parser.parse_args(argv)
     return args.func(args)

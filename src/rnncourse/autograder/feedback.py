@@ -32,6 +32,7 @@ import html
 import json
 import re
 import shutil
+import threading
 from pathlib import Path
 
 import nbformat
@@ -137,11 +138,16 @@ def grades_of(db_url: str, assignment: str, student: str, notebook: str) -> dict
 def submission_grades(db_url: str, assignment: str, student: str) -> tuple[float, float, dict[str, dict]]:
     """One read of the gradebook: the submission's score, its maximum, and notebook name -> ``grades_of``."""
     with Gradebook(db_url) as gb:
-        try:
-            submission = gb.find_submission(assignment, student)
-        except MissingEntry:
-            return 0.0, gb.find_assignment(assignment).max_score, {}
-        return submission.score, submission.max_score, {nb.name: _grades(nb) for nb in submission.notebooks}
+        return grades_in(gb, assignment, student)
+
+
+def grades_in(gb: Gradebook, assignment: str, student: str) -> tuple[float, float, dict[str, dict]]:
+    """``submission_grades`` read through an open gradebook ``gb`` (the writer's, or ``refresh``'s)."""
+    try:
+        submission = gb.find_submission(assignment, student)
+    except MissingEntry:
+        return 0.0, gb.find_assignment(assignment).max_score, {}
+    return submission.score, submission.max_score, {nb.name: _grades(nb) for nb in submission.notebooks}
 
 
 def pending_points(grades: dict[str, dict]) -> tuple[float, list[str]]:
@@ -307,6 +313,9 @@ def scrub(autograded: NotebookNode, submitted: NotebookNode | None, release: Not
     return out
 
 
+_LOCAL = threading.local()
+
+
 def render_html(nb: NotebookNode) -> str:
     """The page of ``nb``, safe to open: its outputs keep only inert data and every piece of markdown and HTML
     is cleaned after rendering (nbconvert's ``sanitize_html`` with the grader's allow-list, ``sanitize``)."""
@@ -321,7 +330,9 @@ def render_html(nb: NotebookNode) -> str:
         if "attachments" in cell:
             cell.attachments = {name: {k: v for k, v in bundle.items() if k in ATTACHMENTS}
                                 for name, bundle in cell.attachments.items()}
-    exporter = HTMLExporter(sanitize_html=True, filters={"clean_html": clean_filter})
+    exporter = getattr(_LOCAL, "exporter", None)
+    if exporter is None:   # one per thread, its templates compiled once: a worker renders many pages
+        exporter = _LOCAL.exporter = HTMLExporter(sanitize_html=True, filters={"clean_html": clean_filter})
     body, _ = exporter.from_notebook_node(nb)
     return body
 

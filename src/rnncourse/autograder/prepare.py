@@ -10,6 +10,7 @@ reference answers; never the solutions.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -112,6 +113,23 @@ def sanitize(path: Path, name: str, assignment: str, student: str, config, db_ur
     return nb, list(resources.get("rnncourse_repairs", []))
 
 
+def trusted_sources(released: Path) -> list[str]:
+    """The released notebook's markdown and raw sources (``sanitize.released_sources``), read once per version
+    of the file: every task of a run carries them, for the worker's autograded copy."""
+    try:
+        info = released.stat()
+    except OSError:
+        return []
+    return _trusted(str(released), info.st_mtime_ns, info.st_size)
+
+
+@functools.lru_cache(maxsize=32)
+def _trusted(path: str, mtime_ns: int, size: int) -> list[str]:
+    from .sanitize import released_sources
+
+    return sorted(released_sources(Path(path).parent, Path(path).stem))
+
+
 def make_task(folder: Path, release: Path, assignment: str, student: str, names: list[str], config,
               db_url: str, ignore: list[str], reference: dict[str, bytes], settings: dict,
               scratch_root: str, feedback: bool = False, course_ids: set = frozenset()) -> Task:
@@ -135,6 +153,7 @@ def make_task(folder: Path, release: Path, assignment: str, student: str, names:
                 task.notebooks[name] = nbformat.writes(nb)
                 task.digests[name] = cells_digest(nb)
                 released = release / f"{name}.ipynb"
+                task.trusted[name] = trusted_sources(released)
                 if feedback and released.is_file():
                     task.release[name] = released.read_text(encoding="utf-8")
                     try:

@@ -19,6 +19,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from nbgrader.api import Gradebook
+
 from . import feedback as feedback_files
 from .writer import GradingState, db_url_of
 
@@ -40,12 +42,17 @@ def refresh(course: Path, config, coursedir, assignment: str, students: list[str
     state = GradingState(workdir / "graded")
     db_url = db_url_of(Path(course), config)
     names = students if students is not None else sorted(p.stem for p in state.folder.glob("*.json"))
+    with Gradebook(db_url) as gb:   # one gradebook for the whole class
+        return _refresh(gb, course, coursedir, assignment, names, state, workdir, db_url, feedback)
+
+
+def _refresh(gb, course, coursedir, assignment, names, state, workdir, db_url, feedback) -> dict[str, dict]:
     rows = {}
     for student in names:
         record = state.load(student)
         if not record or "row" not in record:
             continue
-        score, max_score, grades = feedback_files.submission_grades(db_url, assignment, student)
+        score, max_score, grades = feedback_files.grades_in(gb, assignment, student)
         pending, parts = feedback_files.pending_points(grades)
         row = dict(record["row"])
         row.update(score=score, max_score=max_score, pending=pending,

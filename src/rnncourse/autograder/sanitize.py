@@ -23,6 +23,7 @@ itself uses), with an allow-list of tags that markdown produces:
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 
 import bleach
@@ -64,11 +65,17 @@ CLEANED = frozenset({"text/html", "text/markdown"})
 ATTACHMENTS = frozenset({"image/png", "image/jpeg", "image/gif"})
 
 
+_LOCAL = threading.local()
+
+
 def clean_html(text) -> str:
     """``text`` with every tag outside the allow-list escaped, unsafe attributes and URLs removed."""
     text = text.decode() if isinstance(text, bytes) else str(text)
-    return bleach.clean(text, tags=TAGS, attributes=ATTRIBUTES, protocols=PROTOCOLS, strip=False,
-                        strip_comments=True)
+    cleaner = getattr(_LOCAL, "cleaner", None)
+    if cleaner is None:   # one cleaner per thread (a bleach Cleaner is not thread-safe), built once
+        cleaner = _LOCAL.cleaner = bleach.Cleaner(tags=TAGS, attributes=ATTRIBUTES, protocols=PROTOCOLS,
+                                                  strip=False, strip_comments=True)
+    return cleaner.clean(text)
 
 
 def clean_filter(text) -> str:

@@ -46,14 +46,26 @@ class Task:
     # notebook's text as handed in (its outputs are what the feedback shows); empty: no feedback
     release: dict[str, str] = field(default_factory=dict)
     submitted: dict[str, str] = field(default_factory=dict)
+    # name -> sources of the released notebook's markdown and raw cells: the course's own text, which the
+    # autograded copy keeps as it is (every other markdown cell and every output is cleaned, sanitize.py)
+    trusted: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
 class Result:
-    """What a worker hands back. ``notebooks``: name -> executed notebook JSON; ``error``: why it failed."""
+    """What a worker hands back; ``error``: why it failed.
+
+    ``notebooks``: name -> the notebook as ``autograded/`` keeps it (executed, verified, every test cell
+    restored, cleaned of active markup, metadata cleared and outputs limited as nbgrader's autograde does);
+    ``digests``: name -> ``cells_digest`` of the executed notebook (the writer checks it is the task's);
+    ``gradebook``: name -> {"grades": grade_id -> auto score (None: a person grades it), "comments":
+    grade_id -> auto comment}, the values nbgrader's ``SaveAutoGrades`` stores, computed from that notebook.
+    """
 
     student: str
     notebooks: dict[str, str] = field(default_factory=dict)
+    digests: dict[str, str] = field(default_factory=dict)
+    gradebook: dict[str, dict[str, dict]] = field(default_factory=dict)
     cell_scores: dict[str, dict[str, float]] = field(default_factory=dict)
     # name -> grade_id -> {"grader": [...], "raised": [...]}: the trusted answer check's results (feedback)
     test_results: dict[str, dict[str, dict]] = field(default_factory=dict)
@@ -67,11 +79,13 @@ class Result:
     kernel_peak_mb: float = 0.0    # largest peak resident memory of its finished child processes (kernels)
     # where the seconds went (summed over the notebooks): scratch (task files written), strip, kernel_start
     # (sandbox and kernel process), kernel_ready, setup_cell (the imports), cells, kernel_stop, verify
-    # (answers checked outside the kernel, with nbgrader's IgnorePattern), feedback (pages rendered)
+    # (answers checked outside the kernel, with nbgrader's IgnorePattern), feedback (pages rendered),
+    # autograded_copy (the notebook autograded/ keeps and its gradebook values)
     phases: dict[str, float] = field(default_factory=dict)
 
 
-SECTIONS = ("Execute", "SandboxedExecute", "IgnorePattern", "VerifyAnswers")
+SECTIONS = ("Execute", "SandboxedExecute", "IgnorePattern", "VerifyAnswers", "ClearMetadataPreprocessor",
+            "LimitOutput")
 
 
 def worker_settings(config) -> dict:
@@ -101,6 +115,39 @@ def cell_scores(nb) -> dict[str, float]:
         if meta.get("grade") and not meta.get("solution") and cell.cell_type == "code":
             scores[meta["grade_id"]] = float(utils.determine_grade(cell)[0] or 0)
     return scores
+
+
+def gradebook_values(nb) -> dict[str, dict]:
+    """What nbgrader's ``SaveAutoGrades`` stores for ``nb``: each grade cell's auto score (``None``: graded by
+    a person) and each solution or task cell's auto comment ("No response." when left as released)."""
+    from nbgrader import utils
+
+    grades, comments = {}, {}
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if utils.is_grade(cell):
+            grades[meta["grade_id"]] = utils.determine_grade(cell)[0]
+        if utils.is_solution(cell) or utils.is_task(cell):
+            unchanged = meta.get("checksum") == utils.compute_checksum(cell) and not utils.is_task(cell)
+            comments[meta["grade_id"]] = "No response." if unchanged else None
+    return {"grades": grades, "comments": comments}
+
+
+def autograded_copy(nb, name: str, task: Task, config) -> str:
+    """``nb`` (changed in place) as ``autograded/`` keeps it: what nbgrader's autograde does after execution
+    (clear metadata, limit outputs), after the grader's cleaning of active markup (``sanitize``)."""
+    import nbformat
+    from nbconvert.preprocessors import ClearMetadataPreprocessor
+    from nbgrader.preprocessors import LimitOutput
+
+    from .sanitize import sanitize_notebook
+
+    sanitize_notebook(nb, set(task.trusted.get(name, ())))
+    resources = {"nbgrader": {"student": task.student, "assignment": task.assignment, "notebook": name}}
+    for step in (ClearMetadataPreprocessor, LimitOutput):
+        nb, resources = step(config=config)(nb, resources)
+    text = nbformat.writes(nb)
+    return text if text.endswith("\n") else text + "\n"   # as nbconvert's NotebookExporter writes it
 
 
 def _write_tree(root: Path, files: dict[str, bytes]) -> None:
@@ -145,6 +192,7 @@ def run_task(task: Task) -> Result:
 
     from .execute import SandboxedExecute
     from .feedback import RecordingVerify
+    from .prepare import cells_digest
     from .strip import StripReferences
 
     start = time.perf_counter()
@@ -190,17 +238,22 @@ def run_task(task: Task) -> Result:
                 nb, resources = pp(config=config)(nb, resources)
             for cell, source in zip(nb.cells, sources):   # the instructor's autograded copy keeps every test
                 cell.source = source
-            result.notebooks[name] = nbformat.writes(nb)
+            result.digests[name] = cells_digest(nb)
             result.cell_scores[name] = cell_scores(nb)
             result.test_results[name] = resources.get("rnncourse_test_results", {})
             began = timed("verify", began)
             if name in task.release:
                 result.feedback[name] = _feedback(nb, task, name, result.test_results[name])
                 began = timed("feedback", began)
+            result.notebooks[name] = autograded_copy(nb, name, task, config)
+            result.gradebook[name] = gradebook_values(nb)
+            began = timed("autograded_copy", began)
     except Exception as error:  # noqa: BLE001 - the submission's failure is reported, not raised
         lines = traceback.format_exception_only(type(error), error)
         result.error = "".join(lines).strip() or type(error).__name__
         result.notebooks = {}
+        result.digests = {}
+        result.gradebook = {}
         result.cell_scores = {}
         result.test_results = {}
         result.feedback = {}
