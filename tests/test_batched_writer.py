@@ -240,3 +240,50 @@ def test_the_reused_page_renderer_gives_the_pages_a_fresh_one_gives():
     reused = [feedback.render_html(nb) for nb in pages]
     assert reused == fresh
     assert "<script>alert" not in reused[2] and reused[2] != reused[0]
+
+
+def _sanitized(steps, nb, env):
+    resources = {"nbgrader": {"student": "x", "assignment": A, "notebook": NAME, "db_url": env["url"]}}
+    try:
+        for step in steps:
+            nb, resources = step(config=env["config"])(nb, resources)
+    except Exception as error:  # noqa: BLE001 - the same failure is the expected outcome
+        return type(error).__name__, str(error)
+    return nbformat.writes(nb)
+
+
+def test_the_sanitizing_steps_without_their_fixed_costs_do_what_nbgraders_do(kernel_free):
+    from nbgrader.preprocessors import CheckCellMetadata
+
+    from rnncourse.autograder.prepare import ONCE, SANITIZE, close_gradebooks
+
+    solution = nbformat.read(kernel_free["root"] / "solutions" / A / f"{NAME}.ipynb", as_version=4)
+    graded = [c for c in solution.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    cases = {"solution": copy.deepcopy(solution)}
+    changed = cases["changed test"] = copy.deepcopy(solution)      # a test cell rewritten: restored
+    next(c for c in changed.cells if c.metadata.get("nbgrader", {}).get("locked")).source = "assert True"
+    changed.metadata["kernelspec"] = {"name": "other", "display_name": "Other"}
+    bad = cases["points not a number"] = copy.deepcopy(solution)
+    next(c for c in bad.cells if c.metadata.get("nbgrader", {}).get("grade")).metadata.nbgrader.points = "ten"
+    foreign = cases["unknown key type"] = copy.deepcopy(solution)   # a scratch cell claiming a wrong-typed id
+    foreign.cells.append(nbformat.v4.new_code_cell("x = 1", metadata={"nbgrader": {
+        "grade": False, "solution": False, "locked": False, "task": False, "grade_id": 7, "schema_version": 3}}))
+    old = cases["old schema"] = copy.deepcopy(solution)
+    next(c for c in old.cells if "nbgrader" in c.metadata).metadata.nbgrader.schema_version = 2
+    twice = cases["duplicate id"] = copy.deepcopy(solution)
+    twice.cells.append(copy.deepcopy(graded[0]))
+    once = [ONCE.get(step, step) for step in SANITIZE]
+    assert once != SANITIZE
+    outcomes = {}
+    checked = {}
+    for name, nb in cases.items():
+        outcomes[name] = _sanitized(once, copy.deepcopy(nb), kernel_free)
+        assert outcomes[name] == _sanitized(SANITIZE, copy.deepcopy(nb), kernel_free), name
+        # the metadata check alone, where the schema decides
+        checked[name] = _sanitized([ONCE[CheckCellMetadata]], copy.deepcopy(nb), kernel_free)
+        assert checked[name] == _sanitized([CheckCellMetadata], copy.deepcopy(nb), kernel_free), name
+    close_gradebooks()
+    assert isinstance(outcomes["solution"], str) and "assert True" not in outcomes["changed test"]
+    assert '"other"' not in outcomes["changed test"]
+    assert [checked[n][0] for n in ("points not a number", "unknown key type", "old schema", "duplicate id")] == [
+        "ValidationError", "ValidationError", "SchemaTooOldError", "ValidationError"]

@@ -62,7 +62,7 @@ from . import changes, feedback, refresh, repair
 from .answers import save_answers
 from .execute import SandboxedExecute
 from .parallel import Pool, dask_pool, local_pool, run_tasks
-from .prepare import course_file_ids, folder_files, make_task, notebook_names, submission_digest
+from .prepare import close_gradebooks, course_file_ids, folder_files, make_task, notebook_names, submission_digest
 from .sandbox import SOCKET_PATH_MAX, longest_socket_path, missing_protections, private_mounts
 from .scan import scan_folder
 from .strip import StripReferences
@@ -353,6 +353,7 @@ def _grade(args, course: Path, workdir: Path, scratch: Path, sandboxed: bool) ->
         if retry_pool is not pool:
             retry_pool.close()
         writer.close()
+        close_gradebooks()
 
     # every submission graded before and not in this run (unchanged, or not selected by --student): its row (and
     # feedback) read again, with any grade a person gave since (refresh.py); the report keeps the whole class
