@@ -15,17 +15,20 @@ few adversarial), split between chapters 1 and 5, graded as an instructor grades
 SQLite and on a PostgreSQL server started for the run. It reports submissions per
 minute, the parallel/sequential ratio, seconds per submission (executing and rendering
 in a worker, writing in the single writer), peak memory per worker and per kernel, the
-load average, checks that every submission has exactly one gradebook row, and
-extrapolates to 10,000 submissions.
+load average, the CPU seconds per submission and the share of the cores busy (``/proc/stat``),
+checks that every submission has exactly one gradebook row, and extrapolates to 10,000
+submissions.
 
 ``--profile``: where one submission's seconds go. Grades ``--repeats`` honest submissions of
 chapters 1 and 5 with one worker (sandboxed, feedback included) and reports, per phase, the
 median over submissions of what the grading state recorded (``phases``: task preparation,
 scratch files, strip, sandbox and kernel start, kernel ready, the setup cell's imports, the
-notebook's other cells, kernel stop, answer checking, feedback rendering; and the writer's
-nbgrader autograde and the rest of its gradebook work), next to plain ``nbgrader autograde`` of
-the same submissions and the floor: the solution notebook's code cells alone, run twice in
-this (warm) interpreter with the checks recording, the second run timed.
+notebook's other cells, kernel stop, answer checking, feedback rendering, the autograded copy; and
+the writer's gradebook transaction share and the rest of its work), next to plain ``nbgrader
+autograde`` of the same submissions and the floor: the solution notebook's code cells alone, run
+twice in this (warm) interpreter with the checks recording, the second run timed. Both commands
+also report the CPU seconds the machine spent per submission (``/proc/stat``: run it on a quiet
+machine) and the share of the cores that was busy.
 
 Results go to ``runs/bench_grading.json`` (``$RNNCOURSE_RUNS`` when set) unless ``--out``
 names another file (the committed one is results/bench_grading.json: pass it
@@ -123,14 +126,18 @@ def scale(args) -> list[dict]:
                           course.root, env)
                 for n in sorted({1, workers}):
                     load_before = os.getloadavg()
-                    seconds, executing, writing, worker_mb, kernel_mb, rows = 0.0, [], [], [], [], {}
+                    seconds, cpu, executing, writing, preparing = 0.0, 0.0, [], [], []
+                    worker_mb, kernel_mb, rows = [], [], {}
                     for chapter in CHAPTERS:
-                        seconds += timed([sys.executable, "-m", "rnncourse.autograder", "grade", chapter, "--force",
-                                          "--workers", str(n), "--timeout", str(args.timeout)], course.root, env)
+                        wall, busy = timed_cpu([sys.executable, "-m", "rnncourse.autograder", "grade", chapter,
+                                                "--force", "--workers", str(n), "--timeout", str(args.timeout)],
+                                               course.root, env)
+                        seconds, cpu = seconds + wall, cpu + busy
                         for record in (course.root / ".grading" / chapter / "graded").glob("*.json"):
                             r = json.loads(record.read_text())
                             executing.append(r["execute_seconds"])
                             writing.append(r["write_seconds"])
+                            preparing.append(r["phases"]["prepare"])
                             worker_mb.append(r["worker_peak_mb"])
                             kernel_mb.append(r["kernel_peak_mb"])
                         rows[chapter] = one_row_per_student(url, chapter, list(students[chapter]))
@@ -139,7 +146,10 @@ def scale(args) -> list[dict]:
                            "submissions_per_minute": round(60 * total / seconds, 2),
                            "seconds_per_submission": round(seconds / total, 2),
                            "execute_seconds_mean": round(sum(executing) / len(executing), 2),
-                           "write_seconds_mean": round(sum(writing) / len(writing), 3),
+                           "write_seconds_mean": round(sum(writing) / len(writing), 4),
+                           "prepare_seconds_mean": round(sum(preparing) / len(preparing), 4),
+                           "cpu_seconds_per_submission": round(cpu / total, 2),
+                           "cores_busy_share": round(cpu / (seconds * (os.cpu_count() or 1)), 2),
                            "peak_worker_mb": max(worker_mb), "peak_kernel_mb": max(kernel_mb),
                            "one_gradebook_row_per_submission": rows,
                            "load_average_before": [round(x, 2) for x in load_before],
@@ -147,7 +157,9 @@ def scale(args) -> list[dict]:
                     runs.append(run)
                     print(f"{db:9s} {total:5d} submissions, {n:3d} worker(s): {run['submissions_per_minute']:7.2f} "
                           f"submissions/min, {run['seconds_per_submission']:6.2f} s each (execute "
-                          f"{run['execute_seconds_mean']} s, write {run['write_seconds_mean']} s), peak "
+                          f"{run['execute_seconds_mean']} s, prepare {run['prepare_seconds_mean']} s, write "
+                          f"{run['write_seconds_mean']} s; {run['cpu_seconds_per_submission']} CPU-s, cores "
+                          f"{100 * run['cores_busy_share']:.0f} % busy), peak "
                           f"{run['peak_worker_mb']:.0f} MB/worker, {run['peak_kernel_mb']:.0f} MB/kernel, one row "
                           f"each: {all(rows.values())}, load {run['load_average_before']}", flush=True)
             finally:
@@ -165,32 +177,51 @@ def summarise(runs: list[dict]) -> dict:
         if one and r["workers"] > 1:
             ratios[f"{r['db']}, {r['submissions']} submissions, {r['workers']} workers"] = \
                 round(one["seconds"] / r["seconds"], 2)
-    # 10,000 submissions, per database: workers execute and render in parallel, the single writer writes
-    # one at a time, so a run goes no faster than the writer
+    # 10,000 submissions, per database: workers execute and render in parallel; the grading process prepares
+    # each task and writes each result one after another, so a run goes no faster than those two together
     estimates = {}
     for db in sorted({r["db"] for r in runs}):
         most = max(r["workers"] for r in runs if r["db"] == db)
         best = [r for r in runs if r["db"] == db and r["workers"] == most]
         execute = sum(r["execute_seconds_mean"] for r in best) / len(best)
         write = sum(r["write_seconds_mean"] for r in best) / len(best)
+        prepare = sum(r.get("prepare_seconds_mean", 0.0) for r in best) / len(best)
+        serial = prepare + write
 
         def hours(parallel_workers):
-            return round(10_000 * max(execute / parallel_workers, write) / 3600, 2)
+            return round(10_000 * max(execute / parallel_workers, serial) / 3600, 2)
 
-        estimates[db] = {"execute_seconds": round(execute, 2), "write_seconds": round(write, 3),
-                         "writer_limit_submissions_per_minute": round(60 / write, 1),
+        estimates[db] = {"execute_seconds": round(execute, 2), "prepare_seconds": round(prepare, 4),
+                         "write_seconds": round(write, 4),
+                         "grading_process_limit_submissions_per_minute": round(60 / serial, 1),
                          "hours_one_worker": hours(1), "hours_64_cores": hours(64),
                          "hours_10_machines_x_16_cores": hours(160)}
-    estimate = {"assumptions": "mean execute and write seconds of the runs with the most workers on this machine; "
-                               "one worker per core, each as fast as here; one writer per grading run "
-                               "(one run per assignment)", **estimates}
+    estimate = {"assumptions": "mean execute, prepare and write seconds of the runs with the most workers on this "
+                               "machine; one worker per core, each as fast as here; one grading process per "
+                               "assignment, preparing tasks and writing results one at a time", **estimates}
     return {"parallel_over_sequential": ratios, "estimate_10000": estimate,
             "all_one_gradebook_row_per_submission": all(all(r["one_gradebook_row_per_submission"].values())
                                                         for r in runs)}
 
 
 PHASES = ["prepare", "scratch", "strip", "kernel_start", "kernel_ready", "setup_cell", "cells", "kernel_stop",
-          "verify", "feedback"]
+          "verify", "feedback", "autograded_copy"]
+
+
+def cpu_seconds() -> tuple[float, float]:
+    """(busy, all) CPU seconds of the whole machine since boot, every core summed (/proc/stat)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    tick = os.sysconf("SC_CLK_TCK")
+    idle = fields[3] + fields[4]   # idle, iowait
+    return (sum(fields[:8]) - idle) / tick, sum(fields[:8]) / tick
+
+
+def timed_cpu(cmd, cwd, env) -> tuple[float, float]:
+    """Wall seconds of ``cmd`` and the CPU seconds the machine spent meanwhile (all its processes: on a quiet
+    machine, the command, its workers and their kernels)."""
+    busy = cpu_seconds()[0]
+    seconds = timed(cmd, cwd, env)
+    return seconds, cpu_seconds()[0] - busy
 
 
 def median(values: list[float]) -> float:
@@ -240,22 +271,29 @@ def profile(args) -> dict:
             env = {**nbgrader_env(), "TMPDIR": str(Path(tmp))}
             grade = [sys.executable, "-m", "rnncourse.autograder", "grade", chapter, "--workers", "1", "--force"]
             timed(grade + ["--student", "none"], course.root, env)   # reference answers, outside the timings
-            ours = timed(grade, course.root, env)
+            ours, ours_cpu = timed_cpu(grade, course.root, env)
             records = [json.loads(p.read_text()) for p in (course.root / ".grading" / chapter / "graded").glob("*.json")]
             phases = {p: round(median([r["phases"].get(p, 0.0) for r in records]), 3) for p in PHASES}
-            phases["writer_autograde"] = round(median([r["autograde_seconds"] for r in records]), 3)
-            phases["writer_rest"] = round(median([r["write_seconds"] - r["autograde_seconds"] for r in records]), 3)
+            phases["writer_gradebook"] = round(median([r["gradebook_seconds"] for r in records]), 4)
+            phases["writer_rest"] = round(median([r["write_seconds"] - r["gradebook_seconds"] for r in records]), 4)
             worker = round(median([r["execute_seconds"] for r in records]), 3)
-            plain = timed([sys.executable, "-m", "nbgrader", "autograde", chapter, "--force"], course.root, env)
+            plain, plain_cpu = timed_cpu([sys.executable, "-m", "nbgrader", "autograde", chapter, "--force"],
+                                         course.root, env)
             floor = floor_seconds(ROOT / "solutions" / chapter / f"{chapter}.ipynb")
+            cores = os.cpu_count() or 1
             out["chapters"][chapter] = {
                 "phases_median_seconds": phases, "worker_seconds_median": worker,
                 "command_seconds_per_submission": round(ours / args.repeats, 3),
                 "plain_nbgrader_seconds_per_submission": round(plain / args.repeats, 3),
                 "worker_over_plain_nbgrader": round(worker / (plain / args.repeats), 2),
+                # CPU seconds the machine spent per submission, and the share of all cores busy meanwhile
+                "command_cpu_seconds_per_submission": round(ours_cpu / args.repeats, 3),
+                "plain_nbgrader_cpu_seconds_per_submission": round(plain_cpu / args.repeats, 3),
+                "command_cores_busy_share": round(ours_cpu / (ours * cores), 2),
                 "floor_seconds": round(floor, 3)}
-            print(f"{chapter}: worker {worker:.2f} s/submission (median), command {ours / args.repeats:.2f} s, "
-                  f"plain nbgrader {plain / args.repeats:.2f} s, floor {floor:.2f} s")
+            print(f"{chapter}: worker {worker:.2f} s/submission (median), command {ours / args.repeats:.2f} s "
+                  f"({ours_cpu / args.repeats:.2f} CPU-s), plain nbgrader {plain / args.repeats:.2f} s "
+                  f"({plain_cpu / args.repeats:.2f} CPU-s), floor {floor:.2f} s")
             for name, seconds in phases.items():
                 print(f"    {name:18s} {seconds:7.3f} s")
     out["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
@@ -313,7 +351,8 @@ def main() -> None:
             if isinstance(e, dict):
                 print(f"10,000 submissions on {db}: {e['hours_64_cores']} h on 64 cores, "
                       f"{e['hours_10_machines_x_16_cores']} h on 10 machines x 16 cores "
-                      f"(writer limit {e['writer_limit_submissions_per_minute']} submissions/min)")
+                      f"(grading process limit {e['grading_process_limit_submissions_per_minute']} "
+                      f"submissions/min)")
         print(f"wrote {args.out}")
         return
     results = {}
