@@ -64,8 +64,13 @@ def graded(request, tmp_path_factory):
     if info["suite"] == "full":
         second = grade(course, "--no-feedback")[0]
     else:  # regrade an honest and a partly wrong submission
-        second = grade(course, "--no-feedback", "--student", "honest_solution", "--student", "one_wrong_part")[0]
-        assert sorted(second) == ["honest_solution", "one_wrong_part"]
+        regraded = ["honest_solution", "one_wrong_part"]
+        report, again = grade(course, "--no-feedback", "--student", regraded[0], "--student", regraded[1])
+        assert "grading 2 submission(s)" in again.stdout
+        # the report keeps the whole class: the others' rows are the first run's
+        assert sorted(report) == sorted(first)
+        assert all(report[s] == first[s] for s in first if s not in regraded)
+        second = {s: report[s] for s in regraded}
 
     total, others = total_points(solution), total_points(solution) - part_points(solution, part)
     expected = {k.name: {"full": total, "zero": 0, "others": others, "at_most_others": others}[k.expected]

@@ -28,6 +28,8 @@ from adversarial import kinds
 from assignments import ASSIGNMENTS
 from harness import Course, nbgrader_env, run, total_points
 
+pytestmark = pytest.mark.filterwarnings("ignore:.*not in session")   # nbgrader's own, as grading ignores it
+
 A = "ch01_rnn_basics"
 NAME = A
 LATE_POLICY = 'c.AssignLatePenalties.plugin_class = "rnncourse.autograder.late.PercentPerDay"'
