@@ -135,19 +135,15 @@ def grades_of(db_url: str, assignment: str, student: str, notebook: str) -> dict
             return {}
 
 
-def submission_grades(db_url: str, assignment: str, student: str) -> tuple[float, float, dict[str, dict]]:
-    """One read of the gradebook: the submission's score, its maximum, and notebook name -> ``grades_of``."""
-    with Gradebook(db_url) as gb:
-        return grades_in(gb, assignment, student)
-
-
-def grades_in(gb: Gradebook, assignment: str, student: str) -> tuple[float, float, dict[str, dict]]:
-    """``submission_grades`` read through an open gradebook ``gb`` (the writer's, or ``refresh``'s)."""
+def grades_in(gb: Gradebook, assignment: str, student: str):
+    """One read of an open gradebook ``gb``: the submission (None when there is none), its score, its maximum,
+    and notebook name -> ``grades_of``."""
     try:
         submission = gb.find_submission(assignment, student)
     except MissingEntry:
-        return 0.0, gb.find_assignment(assignment).max_score, {}
-    return submission.score, submission.max_score, {nb.name: _grades(nb) for nb in submission.notebooks}
+        return None, 0.0, gb.find_assignment(assignment).max_score, {}
+    return (submission, submission.score, submission.max_score,
+            {nb.name: _grades(nb) for nb in submission.notebooks})
 
 
 def pending_points(grades: dict[str, dict]) -> tuple[float, list[str]]:

@@ -90,9 +90,13 @@ class OverwriteKernelspecOnce(OverwriteKernelspec):
 
 
 class _SchemaCheckedOnce(BaseMetadataValidator):
-    """``BaseMetadataValidator.validate_cell`` with the JSON schema compiled once."""
+    """``BaseMetadataValidator.validate_cell`` with the JSON schema compiled once, when the validator is made."""
 
-    _compiled = None
+    def __init__(self) -> None:
+        super().__init__()
+        kind = jsonschema.validators.validator_for(self.schema)
+        kind.check_schema(self.schema)
+        self.compiled = kind(self.schema)
 
     def validate_cell(self, cell) -> None:
         if "nbgrader" not in cell.metadata:
@@ -104,11 +108,7 @@ class _SchemaCheckedOnce(BaseMetadataValidator):
         if version > self.schema_version:
             raise SchemaTooNewError(f"Schema version is too new: {version} (expected {self.schema_version})",
                                     version, self.schema_version)
-        if _SchemaCheckedOnce._compiled is None:
-            kind = jsonschema.validators.validator_for(self.schema)
-            kind.check_schema(self.schema)
-            _SchemaCheckedOnce._compiled = kind(self.schema)
-        error = jsonschema.exceptions.best_match(_SchemaCheckedOnce._compiled.iter_errors(cell.metadata["nbgrader"]))
+        error = jsonschema.exceptions.best_match(self.compiled.iter_errors(cell.metadata["nbgrader"]))
         if error is not None:   # as jsonschema.validate raises it
             raise error
 

@@ -52,7 +52,7 @@ def _refresh(gb, course, coursedir, assignment, names, state, workdir, db_url, f
         record = state.load(student)
         if not record or "row" not in record:
             continue
-        score, max_score, grades = feedback_files.grades_in(gb, assignment, student)
+        _, score, max_score, grades = feedback_files.grades_in(gb, assignment, student)
         pending, parts = feedback_files.pending_points(grades)
         row = dict(record["row"])
         row.update(score=score, max_score=max_score, pending=pending,

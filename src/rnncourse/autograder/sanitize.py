@@ -14,9 +14,8 @@ itself uses), with an allow-list of tags that markdown produces:
   source is one of ``trusted``, the course's own released cells) are cleaned (a markdown image that
   is not an attachment is shown as text), and whose outputs
   keep only inert data: text, PNG/JPEG/GIF images, JSON; HTML and markdown outputs are cleaned;
-  JavaScript, SVG, widget views and every other kind are removed (a note in text says so).
-* ``SanitizeNotebook``: the nbgrader preprocessor the grading writer runs on every executed
-  submission before nbgrader saves it to ``autograded/``.
+  JavaScript, SVG, widget views and every other kind are removed (a note in text says so). A
+  grading worker runs it on every executed submission before its copy goes to ``autograded/``.
 * ``clean_filter``: the same cleaning as a Jinja filter, for pages rendered with nbconvert's
   ``sanitize_html`` (feedback): markdown is rendered first, then cleaned.
 """
@@ -28,8 +27,6 @@ from pathlib import Path
 
 import bleach
 import nbformat
-from nbgrader.coursedir import CourseDirectory
-from nbgrader.preprocessors import NbGraderPreprocessor
 
 TAGS = frozenset({
     "a", "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "dd", "del", "details", "div",
@@ -142,17 +139,3 @@ def released_sources(release_dir: Path, notebook: str) -> set[str]:
     release = nbformat.read(path, as_version=4)
     return {c.source for c in release.cells if c.cell_type in ("markdown", "raw")}
 
-
-class SanitizeNotebook(NbGraderPreprocessor):
-    """Cleans the executed submission before nbgrader writes it to ``autograded/``.
-
-    The released notebook's own markdown is left as it is; every other markdown cell and
-    every output is cleaned (``sanitize_notebook``). Scores do not change: error outputs,
-    which decide them, are text and kept.
-    """
-
-    def preprocess(self, nb, resources):
-        info = resources.get("nbgrader", {})
-        coursedir = CourseDirectory(config=self.config)
-        release = coursedir.format_path(coursedir.release_directory, ".", info.get("assignment", ""))
-        return sanitize_notebook(nb, released_sources(Path(release), info.get("notebook", ""))), resources

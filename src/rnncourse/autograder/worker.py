@@ -66,7 +66,6 @@ class Result:
     notebooks: dict[str, str] = field(default_factory=dict)
     digests: dict[str, str] = field(default_factory=dict)
     gradebook: dict[str, dict[str, dict]] = field(default_factory=dict)
-    cell_scores: dict[str, dict[str, float]] = field(default_factory=dict)
     # name -> grade_id -> {"grader": [...], "raised": [...]}: the trusted answer check's results (feedback)
     test_results: dict[str, dict[str, dict]] = field(default_factory=dict)
     # name -> {"grades": the cell grades it was rendered with, "html": the feedback page} (feedback.feedback_html)
@@ -103,18 +102,6 @@ def worker_config(settings: dict):
         for key, value in values.items():
             setattr(config[section], key, value)
     return config
-
-
-def cell_scores(nb) -> dict[str, float]:
-    """grade_id -> auto score of every autograded cell, as nbgrader's SaveAutoGrades scores it."""
-    from nbgrader import utils
-
-    scores = {}
-    for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("grade") and not meta.get("solution") and cell.cell_type == "code":
-            scores[meta["grade_id"]] = float(utils.determine_grade(cell)[0] or 0)
-    return scores
 
 
 def gradebook_values(nb) -> dict[str, dict]:
@@ -239,7 +226,6 @@ def run_task(task: Task) -> Result:
             for cell, source in zip(nb.cells, sources):   # the instructor's autograded copy keeps every test
                 cell.source = source
             result.digests[name] = cells_digest(nb)
-            result.cell_scores[name] = cell_scores(nb)
             result.test_results[name] = resources.get("rnncourse_test_results", {})
             began = timed("verify", began)
             if name in task.release:
@@ -254,7 +240,6 @@ def run_task(task: Task) -> Result:
         result.notebooks = {}
         result.digests = {}
         result.gradebook = {}
-        result.cell_scores = {}
         result.test_results = {}
         result.feedback = {}
     finally:

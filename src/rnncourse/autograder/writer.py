@@ -357,12 +357,8 @@ class Writer:
             flags.append("grading failed, scored 0 pending review: " + (item.error.strip().splitlines() or
                                                                           ["unknown error"])[-1])
         gb = self.gradebook
-        score, max_score, grades = feedback_files.grades_in(gb, self.assignment, student)
+        submission, score, max_score, grades = feedback_files.grades_in(gb, self.assignment, student)
         pending, pending_parts = feedback_files.pending_points(grades)
-        try:
-            submission = gb.find_submission(self.assignment, student)
-        except MissingEntry:
-            submission = None
         entry = collected.student(student)
         row = {"student": student, "score": score, "max_score": max_score, "pending": pending,
                "seconds": round(result.seconds, 1), "needs_review": bool(flags) or pending > 0,
@@ -406,7 +402,7 @@ class Writer:
         if self.feedback and not record.get("feedback") and record.get("success"):
             if "tests" in record:
                 feedback_files.save_records(self.record_dir, student, record["tests"])
-            _, _, grades = feedback_files.grades_in(self.gradebook, self.assignment, student)
+            grades = feedback_files.grades_in(self.gradebook, self.assignment, student)[3]
             self._write_feedback(student, None, grades)
             record["feedback"] = True
             self.state.save(student, record)
