@@ -137,3 +137,47 @@ def test_an_interrupted_infinite_loop_leaves_the_kernel_running_the_later_cells(
         nb, {"metadata": {"path": str(work)}})
     assert any(o.get("ename") == "CellTimeoutError" for o in nb.cells[1].outputs)
     assert stdout(nb.cells[2]).strip() == "2"
+
+
+LIVE_PROCESSES = '''
+import os
+live = 0
+for name in os.listdir("/proc"):
+    try:
+        live += name.isdigit() and open(f"/proc/{name}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        pass
+print(live)
+'''
+
+
+def run_with_timeout(tmp_path, sources, timeout):
+    work = tmp_path / "work"
+    work.mkdir()
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    executor = SandboxedExecute(timeout=timeout, iopub_timeout=2, raise_on_iopub_timeout=False)
+    nb, _ = executor.preprocess(nb, {"metadata": {"path": str(work)}})
+    return nb, executor
+
+
+def test_processes_a_cell_leaves_running_are_stopped_before_the_next_cell(tmp_path):
+    # eight children that spin forever; the kernel's cell itself returns at once
+    spinners = "import os\nfor _ in range(8):\n    if os.fork() == 0:\n        while True:\n            pass"
+    nb, executor = run_with_timeout(tmp_path, [LIVE_PROCESSES, spinners, LIVE_PROCESSES, "print('after')"], 20)
+    before, after = int(stdout(nb.cells[0])), int(stdout(nb.cells[2]))
+    assert before == 2, "the sandbox runs its init and the kernel"
+    assert after == before, f"{after - before} processes the previous cell started are still running"
+    assert executor.strays_stopped == 8
+    assert stdout(nb.cells[3]).strip() == "after"
+
+
+def test_processes_started_by_a_cell_that_timed_out_are_stopped_and_the_later_cells_run(tmp_path):
+    # thirty children spin forever while the kernel's cell sleeps past its timeout
+    spinners = ("import os, time\nfor _ in range(30):\n    if os.fork() == 0:\n        while True:\n"
+                "            pass\ntime.sleep(600)")
+    nb, executor = run_with_timeout(tmp_path, ["x = 1", spinners, "x += 1\nprint(x)", LIVE_PROCESSES], 3)
+    assert any(o.get("ename") == "CellTimeoutError" for o in nb.cells[1].outputs)
+    assert stdout(nb.cells[2]).strip() == "2"
+    assert int(stdout(nb.cells[3])) == 2, "processes the timed-out cell started are still running"
+    assert executor.strays_stopped == 30

@@ -37,6 +37,7 @@ class SandboxedExecute(Execute):
         super().__init__(*args, **kwargs)
         self._output_sizes: dict[int, int] = {}
         self.phases: dict[str, float] = {}
+        self.strays_stopped = 0   # processes started by cells and stopped after them
 
     # nbconvert's preprocessor calls nbclient's synchronous entry points: they are timed here
     def _timed(self, phase: str, call, *args, **kwargs):
@@ -52,12 +53,25 @@ class SandboxedExecute(Execute):
 
     def start_new_kernel_client(self):
         """Connect and wait until the kernel answers (``phases["kernel_ready"]``)."""
-        return self._timed("kernel_ready", super().start_new_kernel_client)
+        client = self._timed("kernel_ready", super().start_new_kernel_client)
+        self.km.remember_processes()
+        return client
 
     def execute_cell(self, cell, cell_index, *args, **kwargs):
-        """Execute one cell: the first code cell (the setup cell: imports) is timed apart from the others."""
+        """Execute one cell: the first code cell (the setup cell: imports) is timed apart from the others.
+
+        Whatever processes the cell started and left running are stopped once it has ended: copies of the
+        kernel left by a fork must not take the cores from the cells after it."""
         phase = "cells" if "setup_cell" in self.phases or cell.cell_type != "code" else "setup_cell"
-        return self._timed(phase, super().execute_cell, cell, cell_index, *args, **kwargs)
+        try:
+            return self._timed(phase, super().execute_cell, cell, cell_index, *args, **kwargs)
+        finally:
+            self._stop_strays()
+
+    def _stop_strays(self) -> None:
+        km = getattr(self, "km", None)
+        if km is not None and hasattr(km, "stop_strays"):
+            self.strays_stopped += km.stop_strays()
 
     def create_kernel_manager(self):
         km = super().create_kernel_manager()
@@ -74,7 +88,11 @@ class SandboxedExecute(Execute):
         run an empty cell within ``probe_seconds`` is stuck (hung in its own shutdown, deaf to interrupts,
         or with its execution machinery broken by the submission): it is stopped and the notebook ends as
         if it had died, instead of every later cell waiting out its own timeout."""
+        # processes the cell started would compete with the kernel for the cores: stopped before the interrupt,
+        # and after it those the cell started until it was interrupted
+        self._stop_strays()
         reply = await super()._async_handle_timeout(timeout, cell)
+        self._stop_strays()
         if not await self._runs_code(min(float(timeout), self.probe_seconds)):
             await ensure_async(self.km.shutdown_kernel(now=True))
             raise DeadKernelError("the kernel stopped answering after a cell timed out")
@@ -112,6 +130,7 @@ class SandboxedExecute(Execute):
         self._answers_dir = None
         self._sandbox_km = None
         self.phases = {}
+        self.strays_stopped = 0
         # the kernel is disposable: once its last cell has replied, its answers are on disk, and killing bwrap
         # ends every process of its PID namespace (--unshare-pid, --die-with-parent). Without the sandbox
         # the kernel is asked to stop, as nbclient does by default.

@@ -38,6 +38,8 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Any, Unicode
 
+from . import strays
+
 NOBODY = 65534
 KERNEL_UID_BASE = 2**30   # far above the uids and subordinate uid ranges a system hands out
 _kernel_slots = itertools.count()
@@ -359,6 +361,35 @@ class SandboxKernelManager(AsyncKernelManager):
         else:
             kw["env"] = {**(kw.get("env") or os.environ), **getattr(self, "_plain_env", {})}
         return await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    def remember_processes(self) -> None:
+        """Note the processes the kernel runs as, once it answers and before any cell runs: the launched
+        process (bwrap; the kernel itself without the sandbox) and what it started (bwrap's init, the kernel)."""
+        root = self.provisioner.pid
+        self.own_processes = {root} | strays.descendants(root, strays.process_table())
+        # the sandbox's own /proc lists its processes alone: counting them is the cheap check between cells
+        inside = [pid for pid in self.own_processes if pid != root]
+        self._namespace_proc = f"/proc/{inside[0]}/root/proc" if self.sandboxed and inside else None
+        self._namespace_count = self._count_in_namespace()
+
+    def _count_in_namespace(self) -> int | None:
+        if self._namespace_proc is None:
+            return None
+        try:
+            return sum(name.isdigit() for name in os.listdir(self._namespace_proc))
+        except OSError:
+            return None
+
+    def stop_strays(self) -> int:
+        """Stop every process the submission started that is still running (see ``strays``).
+
+        Returns how many were stopped. Costs one listing of the sandbox's /proc when there are none."""
+        if not getattr(self, "own_processes", None) or not self.has_kernel:
+            return 0
+        count = self._count_in_namespace()
+        if count is not None and count <= self._namespace_count:
+            return 0
+        return strays.stop_strays(self.provisioner.pid, self.own_processes)
 
     def cleanup_scratch(self) -> None:
         if self.mounted:
