@@ -129,8 +129,7 @@ def test_the_gradebook_holds_what_nbgraders_own_autograde_steps_store(tmp_path, 
 # -- without a kernel ------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def kernel_free(tmp_path_factory):
+def _kernel_free_course(root, db_url=None, extra_config=""):
     """A course, its writer's settings and a task per student, with results fabricated from the tasks."""
     from nbgrader.coursedir import CourseDirectory
 
@@ -138,13 +137,12 @@ def kernel_free(tmp_path_factory):
     from rnncourse.autograder.prepare import make_task, notebook_names, submission_digest
     from rnncourse.autograder.worker import worker_settings
 
-    root = tmp_path_factory.mktemp("writer") / "course"
-    course = Course(root, A)
+    course = Course(root, A, extra_config=extra_config)
     for student in ("ann", "bob", "cy", "dee", "eve", "fay"):
         course.submit(student, course.solution())
     config = cli.load_config(root, True, root / ".grading" / A / "reference", 30)
     config.RepairSubmission.notes_dir = ""
-    db_url = f"sqlite:///{root / 'gradebook.db'}"
+    db_url = db_url or f"sqlite:///{root / 'gradebook.db'}"
     config.CourseDirectory.db_url = db_url   # the course's config names it relative to the course root
     coursedir = CourseDirectory(config=config)
     names = notebook_names(db_url, A)
@@ -158,6 +156,11 @@ def kernel_free(tmp_path_factory):
         digests[student] = submission_digest(folder, coursedir.ignore, "")
     return {"root": root, "config": config, "coursedir": coursedir, "tasks": tasks, "digests": digests,
             "url": db_url}
+
+
+@pytest.fixture(scope="module")
+def kernel_free(tmp_path_factory):
+    return _kernel_free_course(tmp_path_factory.mktemp("writer") / "course")
 
 
 def _result(task):
@@ -194,10 +197,12 @@ def test_a_batch_of_results_is_one_commit(kernel_free):
     items = [Item(kernel_free["tasks"][s], _result(kernel_free["tasks"][s]), kernel_free["digests"][s], [])
              for s in ("ann", "bob", "cy")]
     rows = writer.record_batch(items)
-    writer.close()
-    assert len(commits) == 1
+    assert len(commits) == 2                # the three new students, then the batch
     assert [r["flags"] for r in rows] == ["", "", ""]
     assert all(r["score"] == r["max_score"] - r["pending"] > 0 for r in rows)
+    writer.record_batch(items)              # graded again: the students are known
+    writer.close()
+    assert len(commits) == 3
     for student in ("ann", "bob", "cy"):
         assert (kernel_free["root"] / "autograded" / student / A / f"{NAME}.ipynb").is_file()
 
@@ -215,7 +220,7 @@ def test_a_result_that_fails_in_the_database_costs_only_itself(kernel_free):
              for s in ("dee", "eve", "fay")]
     rows = {r["student"]: r for r in writer.record_batch(items)}
     writer.close()
-    assert len(commits) == 3                # the batch rolled back, then one transaction each
+    assert len(commits) == 4                # the new students; the batch rolled back, then one transaction each
     for student in ("dee", "fay"):
         assert rows[student]["flags"] == "" and rows[student]["score"] > 0
         assert (kernel_free["root"] / "autograded" / student / A / f"{NAME}.ipynb").is_file()
@@ -289,3 +294,53 @@ def test_the_sanitizing_steps_without_their_fixed_costs_do_what_nbgraders_do(ker
     assert '"other"' not in outcomes["changed test"]
     assert [checked[n][0] for n in ("points not a number", "unknown key type", "old schema", "duplicate id")] == [
         "ValidationError", "ValidationError", "SchemaTooOldError", "ValidationError"]
+
+
+def test_students_another_run_is_adding_at_the_same_time_cost_no_points(tmp_path):
+    """Two grading runs (two assignments of one class) on PostgreSQL add the same new students at once.
+
+    The other run holds each student's row uncommitted, one after the other, while this writer records
+    a batch of both: every conflict is met in the writer's own short transaction and settled by looking
+    the students up again, never by failing a submission."""
+    import threading
+
+    from sqlalchemy import create_engine, text
+
+    from postgres import PostgresServer
+    from rnncourse.autograder.writer import Item
+
+    with PostgresServer() as pg:
+        env = _kernel_free_course(tmp_path / "course", pg.url,
+                                  f'c.CourseDirectory.db_url = "{pg.url}"\nc.CourseDirectory.course_id = "rnncourse"')
+        writer = _writer(env)
+        items = [Item(env["tasks"][s], _result(env["tasks"][s]), env["digests"][s], []) for s in ("ann", "bob")]
+        engine = create_engine(pg.url)
+        other = {name: engine.connect() for name in ("ann", "bob")}   # the other run's transactions
+        for name, connection in other.items():
+            connection.execute(text("INSERT INTO student (id) VALUES (:id)"), {"id": name})
+
+        def writer_waits_on_a_lock(expected: int):
+            with engine.connect() as watch:
+                for _ in range(600):
+                    waiting = watch.execute(text("SELECT count(*) FROM pg_stat_activity "
+                                                 "WHERE wait_event_type = 'Lock'")).scalar()
+                    if waiting == expected:
+                        return
+                    threading.Event().wait(0.05)
+            raise AssertionError("the writer never waited on the other run's row")
+
+        rows = []
+        thread = threading.Thread(target=lambda: rows.extend(writer.record_batch(items)))
+        thread.start()
+        for name in ("ann", "bob"):         # the writer meets each row in turn: the other run commits it then
+            writer_waits_on_a_lock(1)
+            other[name].commit()
+            other[name].close()
+        thread.join(timeout=120)
+        writer.close()
+        engine.dispose()
+        assert not thread.is_alive()
+        assert [r["flags"] for r in rows] == ["", ""]
+        assert all(r["score"] == r["max_score"] - r["pending"] > 0 for r in rows)
+        with Gradebook(pg.url, "rnncourse") as gb:
+            assert sorted(s.student.id for s in gb.find_assignment(A).submissions) == ["ann", "bob"]

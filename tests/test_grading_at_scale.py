@@ -299,8 +299,8 @@ def test_postgresql_gradebook_gets_the_same_scores_as_sqlite_with_two_assignment
         sqlite_url = f"sqlite:///{courses['sqlite'].root / 'gradebook.db'}"
         for assignment in [A, second]:
             on_postgres, on_sqlite = scores_of(pg.url, assignment), scores_of(sqlite_url, assignment)
-            assert on_postgres == on_sqlite, assignment
-            assert sorted(on_postgres) == names
             reports = {db: (c.root / "reports" / f"{assignment}.json").read_text() for db, c in courses.items()}
+            assert on_postgres == on_sqlite, (assignment, reports)
+            assert sorted(on_postgres) == names
             assert on_postgres["honest_solution"] > on_postgres["one_wrong_part"] > 0, (on_postgres, reports)
     assert not Path(pg.folder).exists(), "the server's folder is removed"

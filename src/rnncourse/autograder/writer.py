@@ -36,9 +36,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nbgrader import utils
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import Gradebook, InvalidEntry, MissingEntry, Student
 from nbgrader.converters import Autograde
 from nbgrader.preprocessors import AssignLatePenalties
+from sqlalchemy.exc import IntegrityError
 
 from . import feedback as feedback_files
 from .exchange import CollectRecord
@@ -304,6 +305,34 @@ class Writer:
             self._write_failure(gb, item)
         item.seconds += time.perf_counter() - began
 
+    def _ensure_students(self, items: list[Item]) -> None:
+        """Add the batch's students the gradebook lacks in a short transaction of their own, before the batch.
+
+        Another grading run (another assignment of the same class, at the same time) may be adding the same
+        students: inside the batch's long transaction the second insert of a student would fail the whole
+        batch, and its one-at-a-time retry could meet the other run's next batch. Committed at once, a
+        conflict shows at once; the students are then looked up again. One commit, and only for new names."""
+        if not self.converter.create_student:
+            return
+        gb, session = self.gradebook, self.gradebook.db
+        names = {item.task.student for item in items}
+        for attempt in range(3):
+            missing = sorted(names - {row[0] for row in session.query(Student.id).filter(Student.id.in_(names))})
+            if not missing:
+                return
+            gb.db = DeferredCommits(session)
+            try:
+                for name in missing:
+                    gb.add_student(name)
+                session.commit()
+                return
+            except (InvalidEntry, IntegrityError):   # another run added one of them meanwhile: look again
+                session.rollback()
+                if attempt == 2:
+                    raise
+            finally:
+                gb.db = session
+
     def _transaction(self, items: list[Item]) -> None:
         """Write ``items`` to the gradebook in one transaction (nbgrader's commits deferred to its end)."""
         gb = self.gradebook
@@ -329,6 +358,7 @@ class Writer:
         for item, problem in zip(items, problems):
             item.error = problem
         try:
+            self._ensure_students(items)
             self._transaction(items)
         except Exception:  # noqa: BLE001 - one at a time: a result that fails alone scores 0, flagged
             for item, problem in zip(items, problems):
