@@ -69,9 +69,8 @@ class SandboxedExecute(Execute):
             self._stop_strays()
 
     def _stop_strays(self) -> None:
-        km = getattr(self, "km", None)
-        if km is not None and hasattr(km, "stop_strays"):
-            self.strays_stopped += km.stop_strays()
+        if getattr(self, "km", None) is not None:   # nbclient drops it once the kernel is shut down
+            self.strays_stopped += self.km.stop_strays()
 
     def create_kernel_manager(self):
         km = super().create_kernel_manager()

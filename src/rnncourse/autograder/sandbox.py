@@ -314,6 +314,9 @@ class SandboxKernelManager(AsyncKernelManager):
         self.ip = str(self.scratch / "sockets" / "kernel")
         self.connection_file = str(self.scratch / "connection.json")
         self.package_copy = None
+        self.own_processes: set[int] = set()   # remember_processes: what runs the kernel, before any cell
+        self._namespace_proc: str | None = None
+        self._namespace_count: int | None = None
 
     def setup_scratch(self) -> Path:
         """Fill the scratch folder (a size-limited tmpfs where possible) once policy and mode are set.
@@ -384,7 +387,7 @@ class SandboxKernelManager(AsyncKernelManager):
         """Stop every process the submission started that is still running (see ``strays``).
 
         Returns how many were stopped. Costs one listing of the sandbox's /proc when there are none."""
-        if not getattr(self, "own_processes", None) or not self.has_kernel:
+        if not self.own_processes or not self.has_kernel:
             return 0
         count = self._count_in_namespace()
         if count is not None and count <= self._namespace_count:

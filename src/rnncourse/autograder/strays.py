@@ -85,18 +85,7 @@ def _kill_if_descendant(pid: int, root: int, keep: set[int]) -> bool:
         return False
     try:
         # the pidfd pins this very process: if it still descends from root, it is the stray we found
-        pid_now, ancestor = pid, None
-        for _ in range(64):
-            parsed = _stat(pid_now)
-            if parsed is None:
-                return False
-            ancestor = parsed[0]
-            if ancestor == root or ancestor in keep:
-                break
-            if ancestor <= 1:
-                return False
-            pid_now = ancestor
-        else:
+        if not _descends(pid, keep | {root}):
             return False
         signal.pidfd_send_signal(handle, signal.SIGKILL)
         return True
@@ -104,3 +93,15 @@ def _kill_if_descendant(pid: int, root: int, keep: set[int]) -> bool:
         return False
     finally:
         os.close(handle)
+
+
+def _descends(pid: int, ancestors: set[int], depth: int = 64) -> bool:
+    """Whether one of ``ancestors`` is ``pid``'s parent, grandparent, ... (read now from ``/proc``)."""
+    for _ in range(depth):
+        parsed = _stat(pid)
+        if parsed is None or parsed[0] <= 1:
+            return False
+        if parsed[0] in ancestors:
+            return True
+        pid = parsed[0]
+    return False
