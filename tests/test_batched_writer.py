@@ -299,12 +299,13 @@ def test_the_sanitizing_steps_without_their_fixed_costs_do_what_nbgraders_do(ker
 def test_students_another_run_is_adding_at_the_same_time_cost_no_points(tmp_path):
     """Two grading runs (two assignments of one class) on PostgreSQL add the same new students at once.
 
-    The other run holds each student's row uncommitted, one after the other, while this writer records
-    a batch of both: every conflict is met in the writer's own short transaction and settled by looking
-    the students up again, never by failing a submission."""
-    import threading
-
-    from sqlalchemy import create_engine, text
+    Each time the writer is about to insert a student, the other run commits that student first (a
+    hook before the writer's flush), so every insert of the writer conflicts: the conflicts must be
+    settled by looking the students up again, never by failing a submission. (Recording the batch in
+    one transaction with a one-at-a-time retry lost the second student this way.)"""
+    from nbgrader.api import Student
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
 
     from postgres import PostgresServer
     from rnncourse.autograder.writer import Item
@@ -314,32 +315,23 @@ def test_students_another_run_is_adding_at_the_same_time_cost_no_points(tmp_path
                                   f'c.CourseDirectory.db_url = "{pg.url}"\nc.CourseDirectory.course_id = "rnncourse"')
         writer = _writer(env)
         items = [Item(env["tasks"][s], _result(env["tasks"][s]), env["digests"][s], []) for s in ("ann", "bob")]
-        engine = create_engine(pg.url)
-        other = {name: engine.connect() for name in ("ann", "bob")}   # the other run's transactions
-        for name, connection in other.items():
-            connection.execute(text("INSERT INTO student (id) VALUES (:id)"), {"id": name})
+        added_by_the_other_run = []
 
-        def writer_waits_on_a_lock(expected: int):
-            with engine.connect() as watch:
-                for _ in range(600):
-                    waiting = watch.execute(text("SELECT count(*) FROM pg_stat_activity "
-                                                 "WHERE wait_event_type = 'Lock'")).scalar()
-                    if waiting == expected:
-                        return
-                    threading.Event().wait(0.05)
-            raise AssertionError("the writer never waited on the other run's row")
+        def the_other_run_commits_first(session, context, instances):
+            for student in [o for o in session.new if isinstance(o, Student)]:
+                if student.id not in added_by_the_other_run:
+                    with writer.gradebook.engine.connect() as other:
+                        other.execute(text("INSERT INTO student (id) VALUES (:id)"), {"id": student.id})
+                        other.commit()
+                    added_by_the_other_run.append(student.id)
 
-        rows = []
-        thread = threading.Thread(target=lambda: rows.extend(writer.record_batch(items)))
-        thread.start()
-        for name in ("ann", "bob"):         # the writer meets each row in turn: the other run commits it then
-            writer_waits_on_a_lock(1)
-            other[name].commit()
-            other[name].close()
-        thread.join(timeout=120)
-        writer.close()
-        engine.dispose()
-        assert not thread.is_alive()
+        event.listen(Session, "before_flush", the_other_run_commits_first)
+        try:
+            rows = writer.record_batch(items)
+        finally:
+            event.remove(Session, "before_flush", the_other_run_commits_first)
+            writer.close()
+        assert added_by_the_other_run == ["ann", "bob"]   # both of the writer's inserts met a conflict
         assert [r["flags"] for r in rows] == ["", ""]
         assert all(r["score"] == r["max_score"] - r["pending"] > 0 for r in rows)
         with Gradebook(pg.url, "rnncourse") as gb:
